@@ -1,0 +1,46 @@
+"""rppg-sdk: heart rate from ordinary camera video (remote photoplethysmography).
+
+The signal chain runs in a C++ core (``rppg_sdk._core``); :mod:`rppg_sdk.dsp` is its typed
+Python face.
+"""
+
+from rppg_sdk.dsp import (
+    DEFAULT_BAND_HZ,
+    FrameRingBuffer,
+    HarmonicCorrection,
+    HeartRateEstimate,
+    PulseMethod,
+    SignalQuality,
+    SpectralOptions,
+    Spectrum,
+    UniformSignal,
+    bandpass,
+    detrend,
+    estimate_heart_rate,
+    extract_pulse,
+    power_spectrum,
+    resample_uniform,
+    signal_quality,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BAND_HZ",
+    "FrameRingBuffer",
+    "HarmonicCorrection",
+    "HeartRateEstimate",
+    "PulseMethod",
+    "SignalQuality",
+    "SpectralOptions",
+    "Spectrum",
+    "UniformSignal",
+    "__version__",
+    "bandpass",
+    "detrend",
+    "estimate_heart_rate",
+    "extract_pulse",
+    "power_spectrum",
+    "resample_uniform",
+    "signal_quality",
+]

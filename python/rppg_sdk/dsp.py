@@ -1,0 +1,635 @@
+"""Signal processing for rPPG, backed by the C++ core (``rppg_sdk._core``).
+
+Everything here takes and returns numpy arrays with units in the names: times in seconds
+(``timestamps_s``), rates in hertz (``fs_hz``), heart rates in beats per minute (``bpm``).
+Inputs are validated here, before any C++ runs, and bad input raises ``ValueError`` or
+``TypeError`` naming what was expected and what arrived.
+
+The chain a heart-rate reading goes through::
+
+    camera timestamps + colour traces
+      -> resample_uniform      (cameras drop and jitter frames)
+      -> extract_pulse         (GREEN / CHROM / POS: colour traces -> one pulse waveform)
+      -> detrend, bandpass     (smoothness-priors detrend, FFT band-pass)
+      -> estimate_heart_rate   (zero-padded periodogram or Welch, peak refined far below the
+                                bin spacing, harmonic guard, SNR and irrelevant power ratio)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from rppg_sdk import _core
+
+__all__ = [
+    "DEFAULT_BAND_HZ",
+    "FrameRingBuffer",
+    "HarmonicCorrection",
+    "HeartRateEstimate",
+    "PulseMethod",
+    "SignalQuality",
+    "SpectralOptions",
+    "Spectrum",
+    "UniformSignal",
+    "bandpass",
+    "detrend",
+    "estimate_heart_rate",
+    "extract_pulse",
+    "power_spectrum",
+    "resample_uniform",
+    "signal_quality",
+]
+
+#: Default heart-rate band in Hz: 0.7-4.0 Hz is 42-240 bpm. The papers use 40-250 bpm.
+DEFAULT_BAND_HZ: tuple[float, float] = (0.7, 4.0)
+
+# Largest magnitude accepted in a signal. Squares of larger values overflow float64 power sums.
+_MAX_ABS_VALUE = 1e150
+# Longest signal accepted (samples): 24 h at 30 Hz; longer is almost certainly a unit mistake.
+_MAX_SAMPLES = 24 * 3600 * 30
+_MAX_NFFT = 1 << 22
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class PulseMethod(str, Enum):
+    """Classical ways to turn RGB skin-colour traces into one pulse waveform."""
+
+    GREEN = "green"
+    """The green channel alone (Verkruysse et al. 2008): simplest, weakest against motion."""
+    CHROM = "chrom"
+    """Chrominance projection (de Haan & Jeanne 2013): cancels specular reflection."""
+    POS = "pos"
+    """Plane orthogonal to skin (Wang et al. 2017): 1.6 s windows with overlap-add."""
+
+
+class HarmonicCorrection(str, Enum):
+    """What the harmonic guard did to the raw spectral peak."""
+
+    NONE = "none"
+    HALVED = "halved"
+    """The peak was the second harmonic; the fundamental at half its frequency is reported."""
+    DOUBLED = "doubled"
+    """The peak was a sub-harmonic (a missed fundamental); twice its frequency is reported."""
+
+
+@dataclass(frozen=True)
+class SpectralOptions:
+    """How a power spectrum is computed and its heart-rate peak picked.
+
+    Parameters
+    ----------
+    band_hz
+        Heart-rate band ``(low, high)`` in Hz; the peak is searched inside it and power outside
+        it counts as irrelevant.
+    nfft
+        FFT length after zero-padding. ``None`` picks the next power of two at or above
+        ``max(4 * n, 1024)``. The peak is refined on the continuous spectrum afterwards, so
+        the reported heart rate is not quantised to the bin spacing either way.
+    window
+        ``"hann"`` (default) or ``"boxcar"`` (no window).
+    method
+        ``"periodogram"`` (one FFT of the whole signal) or ``"welch"`` (averaged segments).
+    welch_segment_s
+        Segment length for Welch, in seconds; segments overlap by half.
+    detrend_lambda
+        Smoothness-priors regularisation (Tarvainen et al. 2002) applied before the spectrum,
+        in samples; ``None`` only removes the mean. 100 suits 30 Hz signals (cut-off ~0.5 Hz).
+    half_harmonic_ratio
+        Harmonic guard: when the spectrum near half the peak frequency (still inside the band)
+        holds more than this share of the peak's power, the lower frequency is reported.
+    missed_fundamental_ratio
+        The opposite check: when the spectrum at twice the peak frequency holds more than this
+        share of the peak's power while three times the peak frequency (a harmonic of the low
+        peak, not of the high one) holds less than a fifth of it, the higher frequency is
+        reported. ``0`` or less disables the check.
+    snr_halfwidth_bpm
+        Half-width around the fundamental and its second harmonic counted as signal for the
+        SNR (de Haan & Jeanne 2013 use 6 bpm).
+    """
+
+    band_hz: tuple[float, float] = DEFAULT_BAND_HZ
+    nfft: int | None = None
+    window: Literal["hann", "boxcar"] = "hann"
+    method: Literal["periodogram", "welch"] = "periodogram"
+    welch_segment_s: float = 5.0
+    detrend_lambda: float | None = 100.0
+    half_harmonic_ratio: float = 0.5
+    missed_fundamental_ratio: float = 0.9
+    snr_halfwidth_bpm: float = 6.0
+
+    def __post_init__(self) -> None:
+        _check_band(self.band_hz)
+        if self.nfft is not None:
+            if not isinstance(self.nfft, int | np.integer) or isinstance(self.nfft, bool):
+                raise TypeError(f"nfft: expected an int or None, got {type(self.nfft).__name__}")
+            if not 8 <= int(self.nfft) <= _MAX_NFFT:
+                raise ValueError(f"nfft: expected 8 <= nfft <= {_MAX_NFFT}, got {self.nfft}")
+        if self.window not in ("hann", "boxcar"):
+            raise ValueError(f"window: expected 'hann' or 'boxcar', got {self.window!r}")
+        if self.method not in ("periodogram", "welch"):
+            raise ValueError(f"method: expected 'periodogram' or 'welch', got {self.method!r}")
+        _check_positive("welch_segment_s", self.welch_segment_s)
+        if self.detrend_lambda is not None:
+            _check_positive("detrend_lambda", self.detrend_lambda)
+        _check_finite("half_harmonic_ratio", self.half_harmonic_ratio)
+        _check_finite("missed_fundamental_ratio", self.missed_fundamental_ratio)
+        _check_positive("snr_halfwidth_bpm", self.snr_halfwidth_bpm)
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """A one-sided power spectrum: ``power[k]`` at ``freqs_hz[k]`` (arbitrary units)."""
+
+    freqs_hz: FloatArray
+    power: FloatArray
+
+
+@dataclass(frozen=True)
+class SignalQuality:
+    """Label-free quality of a pulse waveform, from its spectrum.
+
+    Attributes
+    ----------
+    snr_db
+        Power within ``snr_halfwidth_bpm`` of the fundamental and of its second harmonic
+        against the rest of the band, in dB (de Haan & Jeanne 2013). Clean pulses score
+        above about 0 dB; noise scores well below.
+    irrelevant_power_ratio
+        Share of the power outside the heart-rate band, 0-1 (Gideon & Stent 2021). Low is good.
+    """
+
+    snr_db: float
+    irrelevant_power_ratio: float
+
+
+@dataclass(frozen=True)
+class HeartRateEstimate:
+    """A heart rate read off a pulse waveform's spectrum.
+
+    Attributes
+    ----------
+    bpm
+        Heart rate in beats per minute, after the harmonic guard.
+    frequency_hz
+        The same in Hz.
+    raw_peak_bpm
+        The strongest in-band peak before the harmonic guard.
+    harmonic_correction
+        What the harmonic guard did.
+    snr_db, irrelevant_power_ratio
+        See :class:`SignalQuality`; computed around ``bpm``.
+    """
+
+    bpm: float
+    frequency_hz: float
+    raw_peak_bpm: float
+    harmonic_correction: HarmonicCorrection
+    snr_db: float
+    irrelevant_power_ratio: float
+
+    @property
+    def quality(self) -> SignalQuality:
+        """The signal-quality part of this estimate."""
+        return SignalQuality(self.snr_db, self.irrelevant_power_ratio)
+
+
+@dataclass(frozen=True)
+class UniformSignal:
+    """A signal on a uniform time grid: ``values[i]`` at ``timestamps_s[i]``."""
+
+    timestamps_s: FloatArray
+    values: FloatArray
+    fs_hz: float = field(default=0.0)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_finite(name: str, value: float) -> None:
+    if not isinstance(value, int | float | np.floating | np.integer) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+
+
+def _check_positive(name: str, value: float) -> None:
+    _check_finite(name, value)
+    if float(value) <= 0.0:
+        raise ValueError(f"{name}: expected a positive number, got {value}")
+
+
+def _check_band(band_hz: Sequence[float]) -> tuple[float, float]:
+    if not isinstance(band_hz, tuple | list) or len(band_hz) != 2:
+        raise ValueError(f"band_hz: expected (low_hz, high_hz), got {band_hz!r}")
+    lo, hi = band_hz
+    _check_positive("band_hz[0]", lo)
+    _check_positive("band_hz[1]", hi)
+    if not float(lo) < float(hi):
+        raise ValueError(f"band_hz: expected low < high, got ({lo}, {hi})")
+    return float(lo), float(hi)
+
+
+def _as_signal(
+    name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int = 1
+) -> FloatArray:
+    """Validate a real numeric array and return it as C-contiguous float64."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    elif isinstance(x, list | tuple):
+        try:
+            arr = np.asarray(x)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name}: expected a rectangular array, got ragged input") from exc
+    else:
+        raise TypeError(f"{name}: expected a numpy array, got {type(x).__name__}")
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise TypeError(f"{name}: expected a real numeric dtype, got {arr.dtype}")
+    if arr.ndim not in ndim:
+        want = " or ".join(f"{d}-D" for d in ndim)
+        raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
+    if arr.shape[0] < min_len:
+        raise ValueError(f"{name}: expected at least {min_len} samples, got {arr.shape[0]}")
+    if arr.shape[0] > _MAX_SAMPLES:
+        raise ValueError(f"{name}: expected at most {_MAX_SAMPLES} samples, got {arr.shape[0]}")
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if out.size and not np.isfinite(out).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    if out.size and float(np.max(np.abs(out))) > _MAX_ABS_VALUE:
+        raise ValueError(f"{name}: expected |values| <= {_MAX_ABS_VALUE:g}, got larger")
+    return out
+
+
+def _check_fs(fs_hz: float) -> float:
+    _check_positive("fs_hz", fs_hz)
+    if float(fs_hz) > 1e6:
+        raise ValueError(f"fs_hz: expected at most 1e6 Hz, got {fs_hz}")
+    return float(fs_hz)
+
+
+def _min_samples(fs_hz: float, band_hz: tuple[float, float]) -> int:
+    """Samples needed for one full period of the band's low edge (and at least 8)."""
+    return max(8, math.ceil(fs_hz / band_hz[0]))
+
+
+def _check_band_fits(fs_hz: float, band_hz: tuple[float, float]) -> None:
+    if band_hz[1] >= fs_hz / 2.0:
+        raise ValueError(
+            f"band_hz: expected the high edge below Nyquist ({fs_hz / 2.0:g} Hz at fs_hz="
+            f"{fs_hz:g}), got {band_hz[1]:g} Hz"
+        )
+
+
+def _core_config(fs_hz: float, n: int, options: SpectralOptions) -> _core.SpectralConfig:
+    lo, hi = options.band_hz
+    _check_band_fits(fs_hz, (lo, hi))
+    cfg = _core.SpectralConfig()
+    cfg.fs_hz = fs_hz
+    cfg.f_lo_hz = lo
+    cfg.f_hi_hz = hi
+    cfg.nfft = int(options.nfft) if options.nfft is not None else 0
+    cfg.hann = options.window == "hann"
+    if options.method == "welch":
+        seg = int(round(options.welch_segment_s * fs_hz))
+        cfg.welch_segment = max(8, min(seg, n))
+    else:
+        cfg.welch_segment = 0
+    cfg.detrend_lambda = float(options.detrend_lambda or 0.0)
+    cfg.half_harmonic_ratio = float(options.half_harmonic_ratio)
+    cfg.missed_fundamental_ratio = float(options.missed_fundamental_ratio)
+    cfg.snr_halfwidth_hz = float(options.snr_halfwidth_bpm) / 60.0
+    return cfg
+
+
+# ----------------------------------------------------------------------------- functions
+
+
+def resample_uniform(
+    timestamps_s: npt.ArrayLike, values: npt.ArrayLike, fs_hz: float
+) -> UniformSignal:
+    """Resample an irregularly timed signal onto a uniform grid by linear interpolation.
+
+    Parameters
+    ----------
+    timestamps_s
+        Strictly increasing sample times in seconds, shape ``(T,)``, ``T >= 2``.
+    values
+        Samples, shape ``(T,)`` or ``(T, C)`` for ``C`` channels.
+    fs_hz
+        Rate of the output grid in Hz.
+
+    Returns
+    -------
+    UniformSignal
+        Grid ``timestamps_s[0] + k / fs_hz`` up to the last input time, with values of the
+        input's shape apart from the first axis.
+    """
+    t = _as_signal("timestamps_s", timestamps_s, min_len=2)
+    v = _as_signal("values", values, ndim=(1, 2), min_len=2)
+    fs = _check_fs(fs_hz)
+    if v.shape[0] != t.shape[0]:
+        raise ValueError(
+            f"values: expected {t.shape[0]} samples to match timestamps_s, got {v.shape[0]}"
+        )
+    if not np.all(np.diff(t) > 0):
+        raise ValueError("timestamps_s: expected strictly increasing times, got a repeat or a step back")
+    span = float(t[-1] - t[0])
+    if span * fs > _MAX_SAMPLES:
+        raise ValueError(
+            f"timestamps_s: a span of {span:g} s at {fs:g} Hz gives more than {_MAX_SAMPLES} samples"
+        )
+    one_d = v.ndim == 1
+    grid_t, grid_v = _core.resample_uniform(t, v.reshape(t.shape[0], -1), fs)
+    return UniformSignal(grid_t, grid_v[:, 0] if one_d else grid_v, fs)
+
+
+def detrend(signal: npt.ArrayLike, lambda_: float = 100.0) -> FloatArray:
+    """Remove slow trends with the smoothness-priors method (Tarvainen et al. 2002).
+
+    Solves ``(I + lambda_**2 D2' D2) z_trend = z`` (``D2`` the second-difference operator) with
+    a banded Cholesky factorisation in O(n) and returns ``z - z_trend``. It acts as a high-pass
+    filter with a cut-off near ``fs / (2 pi sqrt(lambda_))``: about 0.5 Hz at 30 Hz with the
+    default ``lambda_ = 100``.
+
+    Parameters
+    ----------
+    signal
+        Shape ``(n,)``, ``n >= 3``.
+    lambda_
+        Regularisation, in samples; larger keeps more low frequencies.
+    """
+    x = _as_signal("signal", signal, min_len=3)
+    _check_positive("lambda_", lambda_)
+    return _core.detrend(x, float(lambda_))
+
+
+def bandpass(
+    signal: npt.ArrayLike,
+    fs_hz: float,
+    band_hz: tuple[float, float] = DEFAULT_BAND_HZ,
+    taper_hz: float = 0.1,
+) -> FloatArray:
+    """Zero-phase FFT band-pass: keep ``band_hz`` of the spectrum, zero the rest.
+
+    The signal is mirror-padded to tame the circular wrap of the FFT, transformed, multiplied by
+    a mask that is 1 inside the band and falls to 0 with a raised-cosine ``taper_hz`` wide outside
+    each edge (0 gives a brick wall), and transformed back.
+
+    Parameters
+    ----------
+    signal
+        Shape ``(n,)``; long enough for one period of the band's low edge.
+    fs_hz
+        Sample rate in Hz.
+    band_hz
+        ``(low, high)`` in Hz, high below Nyquist.
+    taper_hz
+        Width of the raised-cosine roll-off outside each edge, in Hz (``>= 0``).
+    """
+    fs = _check_fs(fs_hz)
+    lo, hi = _check_band(band_hz)
+    _check_band_fits(fs, (lo, hi))
+    _check_finite("taper_hz", taper_hz)
+    if taper_hz < 0:
+        raise ValueError(f"taper_hz: expected >= 0, got {taper_hz}")
+    x = _as_signal("signal", signal, min_len=_min_samples(fs, (lo, hi)))
+    return _core.bandpass(x, fs, lo, hi, float(taper_hz))
+
+
+def power_spectrum(
+    signal: npt.ArrayLike, fs_hz: float, options: SpectralOptions | None = None
+) -> Spectrum:
+    """One-sided power spectrum (periodogram or Welch), zero-padded to ``options.nfft``.
+
+    The signal is mean-removed and, when ``options.detrend_lambda`` is set, detrended first.
+    """
+    opts = options or SpectralOptions()
+    fs = _check_fs(fs_hz)
+    x = _as_signal("signal", signal, min_len=_min_samples(fs, opts.band_hz))
+    freqs, power = _core.power_spectrum(x, _core_config(fs, x.shape[0], opts))
+    return Spectrum(freqs, power)
+
+
+def estimate_heart_rate(
+    signal: npt.ArrayLike, fs_hz: float, options: SpectralOptions | None = None
+) -> HeartRateEstimate:
+    """Heart rate from a pulse waveform: the spectral peak inside the band, refined.
+
+    The strongest bin of the zero-padded spectrum inside ``options.band_hz`` is refined on the
+    continuous spectrum (the windowed signal's DTFT) to far below the bin spacing, then the
+    harmonic guard may halve or double it (see :class:`SpectralOptions`).
+
+    Parameters
+    ----------
+    signal
+        Pulse waveform, shape ``(n,)``, at least one period of the band's low edge long.
+    fs_hz
+        Sample rate in Hz.
+    options
+        Spectral options; defaults to :class:`SpectralOptions()`.
+    """
+    opts = options or SpectralOptions()
+    fs = _check_fs(fs_hz)
+    x = _as_signal("signal", signal, min_len=_min_samples(fs, opts.band_hz))
+    r = _core.estimate_heart_rate(x, _core_config(fs, x.shape[0], opts))
+    return HeartRateEstimate(
+        bpm=r.frequency_hz * 60.0,
+        frequency_hz=r.frequency_hz,
+        raw_peak_bpm=r.raw_peak_hz * 60.0,
+        harmonic_correction=HarmonicCorrection(r.correction),
+        snr_db=r.snr_db,
+        irrelevant_power_ratio=r.irrelevant_power_ratio,
+    )
+
+
+def signal_quality(
+    signal: npt.ArrayLike, fs_hz: float, bpm: float, options: SpectralOptions | None = None
+) -> SignalQuality:
+    """SNR (dB) around a given heart rate and the irrelevant power ratio of a waveform."""
+    opts = options or SpectralOptions()
+    fs = _check_fs(fs_hz)
+    _check_positive("bpm", bpm)
+    x = _as_signal("signal", signal, min_len=_min_samples(fs, opts.band_hz))
+    snr_db, ipr = _core.signal_quality(x, float(bpm) / 60.0, _core_config(fs, x.shape[0], opts))
+    return SignalQuality(snr_db, ipr)
+
+
+def extract_pulse(
+    rgb_traces: npt.ArrayLike,
+    fs_hz: float,
+    method: PulseMethod | str = PulseMethod.POS,
+    *,
+    window_s: float = 1.6,
+    band_hz: tuple[float, float] = DEFAULT_BAND_HZ,
+) -> FloatArray:
+    """Pulse waveform from mean skin-colour traces with a classical method.
+
+    Parameters
+    ----------
+    rgb_traces
+        Shape ``(T, 3)``, columns **R, G, B** (note: OpenCV frames are BGR; reverse them), on a
+        uniform grid at ``fs_hz``. Values must be positive (mean intensities).
+    fs_hz
+        Sample rate in Hz.
+    method
+        :class:`PulseMethod` or its name.
+    window_s
+        Sliding window for POS and CHROM (overlap-add with a step of one sample for POS, half a
+        window with a Hann taper for CHROM).
+    band_hz
+        CHROM band-passes its chrominance signals to this band before combining them.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(T,)``: the pulse waveform (zero mean; arbitrary scale; larger = more blood).
+    """
+    try:
+        m = PulseMethod(method)
+    except ValueError:
+        names = ", ".join(repr(p.value) for p in PulseMethod)
+        raise ValueError(f"method: expected one of {names}, got {method!r}") from None
+    fs = _check_fs(fs_hz)
+    lo, hi = _check_band(band_hz)
+    _check_band_fits(fs, (lo, hi))
+    _check_positive("window_s", window_s)
+    win = int(round(window_s * fs))
+    if win < 2:
+        raise ValueError(f"window_s: expected at least 2 samples at {fs:g} Hz, got {window_s} s")
+    x = _as_signal("rgb_traces", rgb_traces, ndim=(2,), min_len=max(win, _min_samples(fs, (lo, hi))))
+    if x.shape[1] != 3:
+        raise ValueError(f"rgb_traces: expected shape (T, 3), got {x.shape}")
+    if np.any(x <= 0):
+        raise ValueError("rgb_traces: expected positive mean intensities, got a value <= 0")
+    if m is PulseMethod.GREEN:
+        return _core.pulse_green(x)
+    if m is PulseMethod.CHROM:
+        return _core.pulse_chrom(x, fs, lo, hi, win)
+    return _core.pulse_pos(x, win)
+
+
+# ----------------------------------------------------------------------------- ring buffer
+
+
+class FrameRingBuffer:
+    """Fixed-capacity buffer of the newest video frames and their timestamps (C++).
+
+    Frames of one shape ``(H, W, C)`` and dtype (``uint8`` or ``float32``) are copied in by
+    :meth:`push`; when full, the oldest is overwritten. :meth:`window` copies the newest ``n``
+    out oldest-first as one contiguous array. One thread may push while another reads.
+
+    Parameters
+    ----------
+    capacity
+        Number of frames kept.
+    frame_shape
+        ``(H, W, C)`` (or ``(H, W)``, taken as ``C = 1``).
+    dtype
+        ``numpy.uint8`` or ``numpy.float32``.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        frame_shape: tuple[int, ...],
+        dtype: npt.DTypeLike = np.uint8,
+    ) -> None:
+        if not isinstance(capacity, int | np.integer) or isinstance(capacity, bool):
+            raise TypeError(f"capacity: expected an int, got {type(capacity).__name__}")
+        if capacity < 1:
+            raise ValueError(f"capacity: expected >= 1, got {capacity}")
+        shape = tuple(frame_shape)
+        if len(shape) == 2:
+            shape = (*shape, 1)
+        if len(shape) != 3 or not all(isinstance(s, int | np.integer) and s > 0 for s in shape):
+            raise ValueError(f"frame_shape: expected (H, W, C) of positive ints, got {frame_shape!r}")
+        dt = np.dtype(dtype)
+        if dt not in (np.dtype(np.uint8), np.dtype(np.float32)):
+            raise TypeError(f"dtype: expected uint8 or float32, got {dt}")
+        nbytes = int(capacity) * int(np.prod(shape)) * dt.itemsize
+        if nbytes > 8 << 30:
+            raise ValueError(f"capacity: {capacity} frames of {shape} need {nbytes} bytes (> 8 GiB)")
+        self._impl = _core.FrameRingBuffer(int(capacity), *map(int, shape), dt.name)
+
+    def push(self, frame: npt.NDArray[Any], timestamp_s: float) -> None:
+        """Copy ``frame`` in with its timestamp.
+
+        Parameters
+        ----------
+        frame
+            Shape ``(H, W, C)`` (``(H, W)`` when ``C == 1``) of the buffer's dtype; any strides.
+        timestamp_s
+            Seconds; finite and greater than the previous frame's.
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, a NaN/inf timestamp or one not after the previous one.
+        TypeError
+            Wrong dtype or not an array.
+        """
+        # Checked in C++ (with the GIL held) so the hot path costs one call.
+        self._impl.push(frame, timestamp_s)
+
+    def window(self, n: int) -> tuple[npt.NDArray[Any], FloatArray]:
+        """The newest ``n`` frames, oldest first.
+
+        Returns
+        -------
+        frames, timestamps_s
+            A new contiguous ``(n, H, W, C)`` array and its ``(n,)`` float64 timestamps.
+
+        Raises
+        ------
+        ValueError
+            ``n`` below 1 or above :attr:`size`.
+        """
+        frames, timestamps_s = self._impl.window(n)
+        return frames, timestamps_s
+
+    @property
+    def size(self) -> int:
+        """Frames currently held."""
+        return int(self._impl.size)
+
+    @property
+    def capacity(self) -> int:
+        """Frames the buffer can hold."""
+        return int(self._impl.capacity)
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        """``(H, W, C)`` of every frame."""
+        return tuple(self._impl.frame_shape)  # type: ignore[return-value]
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Element type of the frames."""
+        return np.dtype(self._impl.dtype)
+
+    @property
+    def last_timestamp_s(self) -> float | None:
+        """Timestamp of the newest frame, or ``None`` when empty."""
+        return None if self._impl.size == 0 else float(self._impl.last_timestamp_s)
+
+    def clear(self) -> None:
+        """Drop every frame (and the timestamp ordering constraint)."""
+        self._impl.clear()
+
+    def __len__(self) -> int:
+        return int(self._impl.size)
+
+    def __repr__(self) -> str:
+        return (
+            f"FrameRingBuffer(capacity={self.capacity}, frame_shape={self.frame_shape}, "
+            f"dtype={self.dtype.name}, size={self.size})"
+        )
