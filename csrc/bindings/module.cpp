@@ -1,0 +1,296 @@
+// The only file that knows about Python: converts numpy arrays to pointers and back.
+//
+// Inputs were validated by rppg_sdk.dsp before they arrive; what is checked here is what the
+// hot path (FrameRingBuffer.push) cannot afford to check in Python. Outputs are allocated with
+// the GIL held; the GIL is released only around pure C++ work. C++ std::invalid_argument becomes
+// Python ValueError (pybind11's standard translation).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <array>
+#include <sstream>
+#include <string>
+
+#include "rppg/rppg.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+std::string shape_str(const py::array& a) {
+  std::ostringstream s;
+  s << "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s << (i ? ", " : "") << a.shape(i);
+  s << (a.ndim() == 1 ? ",)" : ")");
+  return s.str();
+}
+
+Doubles new_doubles(py::ssize_t n) { return Doubles(n); }
+
+void push_frame(rppg::FrameRingBuffer& rb, const py::handle& obj, double timestamp_s) {
+  if (!py::isinstance<py::array>(obj)) {
+    throw py::type_error("frame: expected a numpy array, got " +
+                         std::string(py::str(obj.get_type().attr("__name__"))));
+  }
+  const auto frame = py::reinterpret_borrow<py::array>(obj);
+  const bool u8 = rb.pixel_type() == rppg::PixelType::UInt8;
+  const bool dtype_ok = u8 ? frame.dtype().is(py::dtype::of<std::uint8_t>())
+                           : frame.dtype().is(py::dtype::of<float>());
+  if (!dtype_ok && !frame.dtype().equal(u8 ? py::dtype::of<std::uint8_t>() : py::dtype::of<float>())) {
+    throw py::type_error(std::string("frame: expected dtype ") + (u8 ? "uint8" : "float32") +
+                         ", got " + std::string(py::str(frame.dtype())));
+  }
+  const auto h = static_cast<py::ssize_t>(rb.height());
+  const auto w = static_cast<py::ssize_t>(rb.width());
+  const auto c = static_cast<py::ssize_t>(rb.channels());
+  const bool shape_ok =
+      (frame.ndim() == 3 && frame.shape(0) == h && frame.shape(1) == w && frame.shape(2) == c) ||
+      (frame.ndim() == 2 && c == 1 && frame.shape(0) == h && frame.shape(1) == w);
+  if (!shape_ok) {
+    std::ostringstream m;
+    m << "frame: expected shape (" << h << ", " << w << ", " << c << ")"
+      << (c == 1 ? " or (" + std::to_string(h) + ", " + std::to_string(w) + ")" : "")
+      << ", got " << shape_str(frame);
+    throw py::value_error(m.str());
+  }
+  const std::array<std::ptrdiff_t, 3> strides = {frame.strides(0), frame.strides(1),
+                                                 frame.ndim() == 3 ? frame.strides(2)
+                                                                   : frame.itemsize()};
+  const void* data = frame.data();
+  if (rb.frame_bytes() >= (1u << 16)) {  // large frames: let other Python threads run meanwhile
+    py::gil_scoped_release release;
+    rb.push(data, strides, timestamp_s);
+  } else {
+    rb.push(data, strides, timestamp_s);
+  }
+}
+
+py::tuple window(const rppg::FrameRingBuffer& rb, py::ssize_t n) {
+  const auto held = static_cast<py::ssize_t>(rb.size());
+  if (n < 1 || n > held) {
+    throw py::value_error("window: expected 1 <= n <= " + std::to_string(held) +
+                          " (frames held), got " + std::to_string(n));
+  }
+  const std::vector<py::ssize_t> shape = {n, static_cast<py::ssize_t>(rb.height()),
+                                          static_cast<py::ssize_t>(rb.width()),
+                                          static_cast<py::ssize_t>(rb.channels())};
+  py::array frames = rb.pixel_type() == rppg::PixelType::UInt8
+                         ? py::array(py::dtype::of<std::uint8_t>(), shape)
+                         : py::array(py::dtype::of<float>(), shape);
+  Doubles ts(n);
+  void* out = frames.mutable_data();
+  double* tout = ts.mutable_data();
+  {
+    py::gil_scoped_release release;
+    rb.window(static_cast<std::size_t>(n), out, tout);
+  }
+  return py::make_tuple(frames, ts);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "rppg C++ signal core (see rppg_sdk.dsp for the documented Python API)";
+
+  py::class_<rppg::FrameRingBuffer>(m, "FrameRingBuffer")
+      .def(py::init([](std::size_t capacity, std::size_t h, std::size_t w, std::size_t c,
+                       const std::string& dtype) {
+             if (dtype != "uint8" && dtype != "float32") {
+               throw py::type_error("dtype: expected 'uint8' or 'float32', got '" + dtype + "'");
+             }
+             return new rppg::FrameRingBuffer(
+                 capacity, h, w, c,
+                 dtype == "uint8" ? rppg::PixelType::UInt8 : rppg::PixelType::Float32);
+           }),
+           py::arg("capacity"), py::arg("height"), py::arg("width"), py::arg("channels"),
+           py::arg("dtype"))
+      .def("push", &push_frame, py::arg("frame"), py::arg("timestamp_s"))
+      .def("window", &window, py::arg("n"))
+      .def("clear", &rppg::FrameRingBuffer::clear)
+      .def_property_readonly("size", &rppg::FrameRingBuffer::size)
+      .def_property_readonly("capacity", &rppg::FrameRingBuffer::capacity)
+      .def_property_readonly("last_timestamp_s", &rppg::FrameRingBuffer::last_timestamp_s)
+      .def_property_readonly("frame_shape",
+                             [](const rppg::FrameRingBuffer& rb) {
+                               return py::make_tuple(rb.height(), rb.width(), rb.channels());
+                             })
+      .def_property_readonly("dtype", [](const rppg::FrameRingBuffer& rb) {
+        return rb.pixel_type() == rppg::PixelType::UInt8 ? "uint8" : "float32";
+      });
+
+  m.def(
+      "resample_uniform",
+      [](const Doubles& t, const Doubles& v, double fs_hz) {
+        if (t.ndim() != 1 || v.ndim() != 2 || v.shape(0) != t.shape(0)) {
+          throw py::value_error("resample_uniform: expected t (T,) and values (T, C), got " +
+                                shape_str(t) + " and " + shape_str(v));
+        }
+        const auto n = static_cast<std::size_t>(t.shape(0));
+        const auto ch = static_cast<std::size_t>(v.shape(1));
+        const auto len = static_cast<py::ssize_t>(rppg::resampled_length(t.data(), n, fs_hz));
+        Doubles grid(len);
+        Doubles out({len, static_cast<py::ssize_t>(ch)});
+        const double *tp = t.data(), *vp = v.data();
+        double *gp = grid.mutable_data(), *op = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          rppg::resample_uniform(tp, vp, n, ch, fs_hz, gp, op);
+        }
+        return py::make_tuple(grid, out);
+      },
+      py::arg("timestamps_s"), py::arg("values"), py::arg("fs_hz"));
+
+  m.def(
+      "detrend",
+      [](const Doubles& x, double lambda) {
+        Doubles out = new_doubles(x.size());
+        const double* xp = x.data();
+        double* op = out.mutable_data();
+        const auto n = static_cast<std::size_t>(x.size());
+        {
+          py::gil_scoped_release release;
+          rppg::detrend(xp, n, lambda, op);
+        }
+        return out;
+      },
+      py::arg("x"), py::arg("lambda_"));
+
+  m.def(
+      "bandpass",
+      [](const Doubles& x, double fs_hz, double f_lo, double f_hi, double taper_hz) {
+        Doubles out = new_doubles(x.size());
+        const double* xp = x.data();
+        double* op = out.mutable_data();
+        const auto n = static_cast<std::size_t>(x.size());
+        {
+          py::gil_scoped_release release;
+          rppg::bandpass(xp, n, fs_hz, f_lo, f_hi, taper_hz, op);
+        }
+        return out;
+      },
+      py::arg("x"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"),
+      py::arg("taper_hz"));
+
+  py::class_<rppg::SpectralConfig>(m, "SpectralConfig")
+      .def(py::init<>())
+      .def_readwrite("fs_hz", &rppg::SpectralConfig::fs_hz)
+      .def_readwrite("f_lo_hz", &rppg::SpectralConfig::f_lo_hz)
+      .def_readwrite("f_hi_hz", &rppg::SpectralConfig::f_hi_hz)
+      .def_readwrite("nfft", &rppg::SpectralConfig::nfft)
+      .def_readwrite("hann", &rppg::SpectralConfig::hann)
+      .def_readwrite("welch_segment", &rppg::SpectralConfig::welch_segment)
+      .def_readwrite("detrend_lambda", &rppg::SpectralConfig::detrend_lambda)
+      .def_readwrite("half_harmonic_ratio", &rppg::SpectralConfig::half_harmonic_ratio)
+      .def_readwrite("missed_fundamental_ratio", &rppg::SpectralConfig::missed_fundamental_ratio)
+      .def_readwrite("snr_halfwidth_hz", &rppg::SpectralConfig::snr_halfwidth_hz);
+
+  py::class_<rppg::HeartRateResult>(m, "HeartRateResult")
+      .def_readonly("frequency_hz", &rppg::HeartRateResult::frequency_hz)
+      .def_readonly("raw_peak_hz", &rppg::HeartRateResult::raw_peak_hz)
+      .def_readonly("snr_db", &rppg::HeartRateResult::snr_db)
+      .def_readonly("irrelevant_power_ratio", &rppg::HeartRateResult::irrelevant_power_ratio)
+      .def_property_readonly("correction", [](const rppg::HeartRateResult& r) {
+        switch (r.correction) {
+          case rppg::HarmonicCorrection::Halved: return "halved";
+          case rppg::HarmonicCorrection::Doubled: return "doubled";
+          default: return "none";
+        }
+      });
+
+  m.def(
+      "power_spectrum",
+      [](const Doubles& x, const rppg::SpectralConfig& cfg) {
+        const auto n = static_cast<std::size_t>(x.size());
+        rppg::validate(cfg, n);
+        const auto bins = static_cast<py::ssize_t>(rppg::effective_nfft(cfg, n) / 2 + 1);
+        Doubles freqs(bins), power(bins);
+        const double* xp = x.data();
+        double *fp = freqs.mutable_data(), *pp = power.mutable_data();
+        {
+          py::gil_scoped_release release;
+          rppg::power_spectrum(xp, n, cfg, fp, pp);
+        }
+        return py::make_tuple(freqs, power);
+      },
+      py::arg("x"), py::arg("config"));
+
+  m.def(
+      "estimate_heart_rate",
+      [](const Doubles& x, const rppg::SpectralConfig& cfg) {
+        const double* xp = x.data();
+        const auto n = static_cast<std::size_t>(x.size());
+        py::gil_scoped_release release;
+        return rppg::estimate_heart_rate(xp, n, cfg);
+      },
+      py::arg("x"), py::arg("config"));
+
+  m.def(
+      "signal_quality",
+      [](const Doubles& x, double f0_hz, const rppg::SpectralConfig& cfg) {
+        const double* xp = x.data();
+        const auto n = static_cast<std::size_t>(x.size());
+        rppg::SignalQuality q;
+        {
+          py::gil_scoped_release release;
+          q = rppg::signal_quality(xp, n, f0_hz, cfg);
+        }
+        return py::make_tuple(q.snr_db, q.irrelevant_power_ratio);
+      },
+      py::arg("x"), py::arg("f0_hz"), py::arg("config"));
+
+  auto rgb_shape = [](const Doubles& rgb) {
+    if (rgb.ndim() != 2 || rgb.shape(1) != 3) {
+      throw py::value_error("rgb_traces: expected shape (T, 3), got " + shape_str(rgb));
+    }
+    return static_cast<std::size_t>(rgb.shape(0));
+  };
+
+  m.def(
+      "pulse_green",
+      [rgb_shape](const Doubles& rgb) {
+        const std::size_t n = rgb_shape(rgb);
+        Doubles out = new_doubles(static_cast<py::ssize_t>(n));
+        const double* ip = rgb.data();
+        double* op = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          rppg::pulse_green(ip, n, op);
+        }
+        return out;
+      },
+      py::arg("rgb"));
+
+  m.def(
+      "pulse_pos",
+      [rgb_shape](const Doubles& rgb, std::size_t window) {
+        const std::size_t n = rgb_shape(rgb);
+        Doubles out = new_doubles(static_cast<py::ssize_t>(n));
+        const double* ip = rgb.data();
+        double* op = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          rppg::pulse_pos(ip, n, window, op);
+        }
+        return out;
+      },
+      py::arg("rgb"), py::arg("window"));
+
+  m.def(
+      "pulse_chrom",
+      [rgb_shape](const Doubles& rgb, double fs_hz, double f_lo, double f_hi, std::size_t window) {
+        const std::size_t n = rgb_shape(rgb);
+        Doubles out = new_doubles(static_cast<py::ssize_t>(n));
+        const double* ip = rgb.data();
+        double* op = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          rppg::pulse_chrom(ip, n, fs_hz, f_lo, f_hi, window, op);
+        }
+        return out;
+      },
+      py::arg("rgb"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"),
+      py::arg("window"));
+}

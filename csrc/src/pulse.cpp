@@ -1,0 +1,140 @@
+#include "rppg/pulse.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rppg/signal.hpp"
+
+namespace rppg {
+
+namespace {
+
+void check(const double* rgb, std::size_t n, std::size_t min_n, const char* who) {
+  if (n < min_n) {
+    std::ostringstream m;
+    m << who << ": expected at least " << min_n << " samples, got " << n;
+    throw std::invalid_argument(m.str());
+  }
+  for (std::size_t i = 0; i < 3 * n; ++i) {
+    if (!(std::isfinite(rgb[i]) && rgb[i] > 0)) {
+      std::ostringstream m;
+      m << who << ": expected finite positive colour means, got " << rgb[i] << " at sample "
+        << i / 3;
+      throw std::invalid_argument(m.str());
+    }
+  }
+}
+
+// Population standard deviation of v[0..n).
+double stdev(const double* v, std::size_t n) {
+  double mean = 0.0;
+  for (std::size_t i = 0; i < n; ++i) mean += v[i];
+  mean /= static_cast<double>(n);
+  double ss = 0.0;
+  for (std::size_t i = 0; i < n; ++i) ss += (v[i] - mean) * (v[i] - mean);
+  return std::sqrt(ss / static_cast<double>(n));
+}
+
+// Ratio std(a) / std(b), 0 when b is flat (nothing to cancel with it).
+double std_ratio(const double* a, const double* b, std::size_t n) {
+  const double sb = stdev(b, n);
+  return sb > 1e-12 ? stdev(a, n) / sb : 0.0;
+}
+
+}  // namespace
+
+void pulse_green(const double* rgb, std::size_t n, double* out) {
+  check(rgb, n, 1, "pulse_green");
+  double mean = 0.0;
+  for (std::size_t i = 0; i < n; ++i) mean += rgb[3 * i + 1];
+  mean /= static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = rgb[3 * i + 1] / mean - 1.0;
+}
+
+void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out) {
+  if (window < 2) throw std::invalid_argument("pulse_pos: expected window >= 2 samples");
+  check(rgb, n, window, "pulse_pos");
+  std::fill(out, out + n, 0.0);
+  std::vector<double> s1(window), s2(window), h(window);
+  for (std::size_t m = 0; m + window <= n; ++m) {
+    double mu[3] = {0.0, 0.0, 0.0};
+    for (std::size_t i = 0; i < window; ++i) {
+      for (int c = 0; c < 3; ++c) mu[c] += rgb[3 * (m + i) + c];
+    }
+    for (double& v : mu) v /= static_cast<double>(window);
+    for (std::size_t i = 0; i < window; ++i) {
+      const double r = rgb[3 * (m + i)] / mu[0];
+      const double g = rgb[3 * (m + i) + 1] / mu[1];
+      const double b = rgb[3 * (m + i) + 2] / mu[2];
+      s1[i] = g - b;              // projection [0, 1, -1]
+      s2[i] = -2.0 * r + g + b;   // projection [-2, 1, 1]
+    }
+    const double alpha = std_ratio(s1.data(), s2.data(), window);
+    double hm = 0.0;
+    for (std::size_t i = 0; i < window; ++i) {
+      h[i] = s1[i] + alpha * s2[i];
+      hm += h[i];
+    }
+    hm /= static_cast<double>(window);
+    for (std::size_t i = 0; i < window; ++i) out[m + i] += h[i] - hm;
+  }
+}
+
+void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
+                 std::size_t window, double* out) {
+  if (window < 2) throw std::invalid_argument("pulse_chrom: expected window >= 2 samples");
+  check(rgb, n, window, "pulse_chrom");
+  // Normalise each channel by its centred moving mean so slow illumination changes cancel.
+  std::vector<double> prefix(3 * (n + 1), 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 3; ++c) prefix[3 * (i + 1) + c] = prefix[3 * i + c] + rgb[3 * i + c];
+  }
+  std::vector<double> xs(n), ys(n);
+  const std::size_t half = window / 2;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t a = i >= half ? i - half : 0;
+    const std::size_t b = std::min(n, a + window);
+    const std::size_t a2 = b >= window ? b - window : 0;
+    double cn[3];
+    for (int c = 0; c < 3; ++c) {
+      const double mean =
+          (prefix[3 * b + c] - prefix[3 * a2 + c]) / static_cast<double>(b - a2);
+      cn[c] = rgb[3 * i + c] / mean;
+    }
+    xs[i] = 3.0 * cn[0] - 2.0 * cn[1];
+    ys[i] = 1.5 * cn[0] + cn[1] - 1.5 * cn[2];
+  }
+  const std::vector<double> xf = bandpass(xs, fs_hz, f_lo_hz, f_hi_hz, 0.1);
+  const std::vector<double> yf = bandpass(ys, fs_hz, f_lo_hz, f_hi_hz, 0.1);
+  // Hann-weighted overlap-add with a step of half a window (de Haan & Jeanne 2013, sec. 4).
+  std::fill(out, out + n, 0.0);
+  const std::size_t step = std::max<std::size_t>(1, window / 2);
+  const double pi = std::acos(-1.0);
+  std::vector<double> w(window);
+  for (std::size_t i = 0; i < window; ++i) {
+    w[i] = 0.5 - 0.5 * std::cos(2.0 * pi * (static_cast<double>(i) + 0.5) /
+                                static_cast<double>(window));
+  }
+  std::vector<double> weight(n, 0.0);
+  std::size_t start = 0;
+  while (true) {
+    const double alpha = std_ratio(xf.data() + start, yf.data() + start, window);
+    double mean = 0.0;
+    for (std::size_t i = 0; i < window; ++i) mean += xf[start + i] - alpha * yf[start + i];
+    mean /= static_cast<double>(window);
+    for (std::size_t i = 0; i < window; ++i) {
+      out[start + i] += w[i] * (xf[start + i] - alpha * yf[start + i] - mean);
+      weight[start + i] += w[i];
+    }
+    if (start + window >= n) break;
+    start = std::min(start + step, n - window);  // the last window ends at the last sample
+  }
+  // Divide by the summed window weight so the edges are not attenuated.
+  for (std::size_t i = 0; i < n; ++i) out[i] = weight[i] > 1e-12 ? out[i] / weight[i] : 0.0;
+}
+
+}  // namespace rppg

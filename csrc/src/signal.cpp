@@ -1,0 +1,174 @@
+#include "rppg/signal.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "fft.hpp"
+
+namespace rppg {
+
+namespace {
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+}  // namespace
+
+// ------------------------------------------------------------------------------- resample
+
+std::size_t resampled_length(const double* t, std::size_t n, double fs_hz) {
+  require(n >= 2, "resample_uniform: expected at least 2 samples, got " + std::to_string(n));
+  require(std::isfinite(fs_hz) && fs_hz > 0,
+          "resample_uniform: expected fs_hz > 0, got " + num(fs_hz));
+  const double span = t[n - 1] - t[0];
+  require(std::isfinite(span) && span > 0,
+          "resample_uniform: expected increasing timestamps, got a span of " + num(span) + " s");
+  // A tiny tolerance keeps the last sample when the span is an exact multiple of 1/fs.
+  return static_cast<std::size_t>(std::floor(span * fs_hz + 1e-9)) + 1;
+}
+
+void resample_uniform(const double* t, const double* v, std::size_t n, std::size_t channels,
+                      double fs_hz, double* grid_out, double* values_out) {
+  const std::size_t m = resampled_length(t, n, fs_hz);
+  for (std::size_t i = 1; i < n; ++i) {
+    require(t[i] > t[i - 1], "resample_uniform: expected strictly increasing timestamps, got " +
+                                 num(t[i]) + " after " + num(t[i - 1]));
+  }
+  std::size_t j = 0;  // t[j] <= tk < t[j + 1]
+  for (std::size_t k = 0; k < m; ++k) {
+    const double tk = std::min(t[0] + static_cast<double>(k) / fs_hz, t[n - 1]);
+    while (j + 2 < n && t[j + 1] <= tk) ++j;
+    const double w = (tk - t[j]) / (t[j + 1] - t[j]);
+    grid_out[k] = t[0] + static_cast<double>(k) / fs_hz;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const double a = v[j * channels + c];
+      const double b = v[(j + 1) * channels + c];
+      values_out[k * channels + c] = a + w * (b - a);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------- detrend
+
+void detrend(const double* x, std::size_t n, double lambda, double* out) {
+  require(n >= 3, "detrend: expected at least 3 samples, got " + std::to_string(n));
+  require(std::isfinite(lambda) && lambda > 0, "detrend: expected lambda > 0, got " + num(lambda));
+  // A = I + lambda^2 D'D with D the (n-2) x n second-difference operator: symmetric,
+  // positive definite and pentadiagonal. Store its diagonals a0 (main), a1 (+1), a2 (+2).
+  const double l2 = lambda * lambda;
+  std::vector<double> a0(n, 1.0), a1(n, 0.0), a2(n, 0.0);
+  const double c[3] = {1.0, -2.0, 1.0};
+  for (std::size_t r = 0; r + 2 < n; ++r) {
+    for (int i = 0; i < 3; ++i) {
+      a0[r + i] += l2 * c[i] * c[i];
+      if (i < 2) a1[r + i] += l2 * c[i] * c[i + 1];
+    }
+    a2[r] += l2 * c[0] * c[2];
+  }
+  // Banded LDL': L unit lower triangular with sub-diagonals e (k+1, k) and f (k+2, k).
+  std::vector<double> d(n), e(n, 0.0), f(n, 0.0), y(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    double dk = a0[k];
+    if (k >= 1) dk -= e[k - 1] * e[k - 1] * d[k - 1];
+    if (k >= 2) dk -= f[k - 2] * f[k - 2] * d[k - 2];
+    d[k] = dk;
+    if (k + 1 < n) {
+      double ek = a1[k];
+      if (k >= 1) ek -= f[k - 1] * e[k - 1] * d[k - 1];
+      e[k] = ek / dk;
+    }
+    if (k + 2 < n) f[k] = a2[k] / dk;
+  }
+  // Solve L D L' trend = x.
+  for (std::size_t k = 0; k < n; ++k) {
+    double v = x[k];
+    if (k >= 1) v -= e[k - 1] * y[k - 1];
+    if (k >= 2) v -= f[k - 2] * y[k - 2];
+    y[k] = v;
+  }
+  for (std::size_t k = 0; k < n; ++k) y[k] /= d[k];
+  for (std::size_t k = n; k-- > 0;) {
+    double v = y[k];
+    if (k + 1 < n) v -= e[k] * y[k + 1];
+    if (k + 2 < n) v -= f[k] * y[k + 2];
+    y[k] = v;
+  }
+  for (std::size_t k = 0; k < n; ++k) out[k] = x[k] - y[k];
+}
+
+std::vector<double> detrend(const std::vector<double>& x, double lambda) {
+  std::vector<double> out(x.size());
+  detrend(x.data(), x.size(), lambda, out.data());
+  return out;
+}
+
+// ------------------------------------------------------------------------------- band-pass
+
+void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double f_hi,
+              double taper_hz, double* out) {
+  require(n >= 2, "bandpass: expected at least 2 samples, got " + std::to_string(n));
+  require(std::isfinite(fs_hz) && fs_hz > 0, "bandpass: expected fs_hz > 0, got " + num(fs_hz));
+  require(f_lo > 0 && f_lo < f_hi && f_hi < fs_hz / 2,
+          "bandpass: expected 0 < f_lo < f_hi < fs/2 = " + num(fs_hz / 2) + ", got (" + num(f_lo) +
+              ", " + num(f_hi) + ")");
+  require(std::isfinite(taper_hz) && taper_hz >= 0,
+          "bandpass: expected taper_hz >= 0, got " + num(taper_hz));
+  // Mirror-pad by up to n - 1 samples each side: the padded signal is continuous and the FFT's
+  // circular wrap joins two mirrored ends, so the edges ring far less than with zero padding.
+  const std::size_t pad = n - 1;
+  const std::size_t len = n + 2 * pad;
+  const std::size_t nfft = detail::next_fast_length(len);
+  double mean = 0.0;
+  for (std::size_t i = 0; i < n; ++i) mean += x[i];
+  mean /= static_cast<double>(n);
+  std::vector<double> buf(nfft, 0.0);
+  for (std::size_t i = 0; i < len; ++i) {
+    // Index into x of padded sample i (reflection without repeating the edge sample).
+    std::ptrdiff_t k = static_cast<std::ptrdiff_t>(i) - static_cast<std::ptrdiff_t>(pad);
+    if (k < 0) k = -k;
+    const auto last = static_cast<std::ptrdiff_t>(n - 1);
+    if (k > last) k = 2 * last - k;
+    buf[i] = x[k] - mean;
+  }
+  // The remainder up to nfft stays 0 (around the mean): it sits between the two mirrored
+  // tails, far from the samples we keep.
+  std::vector<std::complex<double>> spec;
+  detail::rfft(buf, spec);
+  const double df = fs_hz / static_cast<double>(nfft);
+  const double pi = std::acos(-1.0);
+  for (std::size_t k = 0; k < spec.size(); ++k) {
+    const double f = static_cast<double>(k) * df;
+    double g;
+    if (f >= f_lo && f <= f_hi) {
+      g = 1.0;
+    } else if (taper_hz > 0 && f < f_lo && f > f_lo - taper_hz) {
+      g = 0.5 * (1.0 + std::cos(pi * (f_lo - f) / taper_hz));
+    } else if (taper_hz > 0 && f > f_hi && f < f_hi + taper_hz) {
+      g = 0.5 * (1.0 + std::cos(pi * (f - f_hi) / taper_hz));
+    } else {
+      g = 0.0;
+    }
+    spec[k] *= g;
+  }
+  std::vector<double> y;
+  detail::irfft(spec, nfft, y);
+  for (std::size_t i = 0; i < n; ++i) out[i] = y[pad + i];
+}
+
+std::vector<double> bandpass(const std::vector<double>& x, double fs_hz, double f_lo, double f_hi,
+                             double taper_hz) {
+  std::vector<double> out(x.size());
+  bandpass(x.data(), x.size(), fs_hz, f_lo, f_hi, taper_hz, out.data());
+  return out;
+}
+
+}  // namespace rppg

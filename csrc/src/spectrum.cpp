@@ -1,0 +1,307 @@
+#include "rppg/spectrum.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fft.hpp"
+#include "rppg/signal.hpp"
+
+namespace rppg {
+
+namespace {
+
+constexpr double kSnrFloorDb = -100.0;
+constexpr double kSnrCeilDb = 100.0;
+
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+std::size_t segment_length(const SpectralConfig& c, std::size_t n) {
+  return c.welch_segment == 0 ? n : std::min(c.welch_segment, n);
+}
+
+// The signal cut into mean-removed, windowed segments, ready for FFTs or direct DTFT sums.
+class Spectrogram {
+ public:
+  Spectrogram(const double* x, std::size_t n, const SpectralConfig& c)
+      : fs_(c.fs_hz), len_(segment_length(c, n)), nfft_(effective_nfft(c, n)) {
+    std::vector<double> y(x, x + n);
+    double mean = 0.0;
+    for (double v : y) mean += v;
+    mean /= static_cast<double>(n);
+    for (double& v : y) v -= mean;
+    if (c.detrend_lambda > 0) y = detrend(y, c.detrend_lambda);
+
+    std::vector<double> w(len_, 1.0);
+    if (c.hann) {
+      // Periodic Hann, as scipy.signal.get_window("hann", L) (fftbins=True).
+      const double pi = std::acos(-1.0);
+      for (std::size_t i = 0; i < len_; ++i) {
+        w[i] = 0.5 - 0.5 * std::cos(2.0 * pi * static_cast<double>(i) / static_cast<double>(len_));
+      }
+    }
+    double w2 = 0.0;
+    for (double v : w) w2 += v * v;
+    const std::size_t step = std::max<std::size_t>(1, len_ / 2);
+    const std::size_t nseg = c.welch_segment == 0 ? 1 : 1 + (n - len_) / step;
+    // Density scaling, one-sided (x2 away from DC and Nyquist), averaged over segments.
+    scale_ = 1.0 / (fs_ * w2 * static_cast<double>(nseg));
+    segments_.assign(nseg, std::vector<double>(len_));
+    for (std::size_t s = 0; s < nseg; ++s) {
+      const double* seg = y.data() + s * step;
+      double m = 0.0;
+      for (std::size_t i = 0; i < len_; ++i) m += seg[i];
+      m /= static_cast<double>(len_);
+      for (std::size_t i = 0; i < len_; ++i) segments_[s][i] = (seg[i] - m) * w[i];
+    }
+  }
+
+  std::size_t nfft() const { return nfft_; }
+  std::size_t bins() const { return nfft_ / 2 + 1; }
+  double df() const { return fs_ / static_cast<double>(nfft_); }
+
+  std::vector<double> power() const {
+    std::vector<double> p(bins(), 0.0), buf(nfft_, 0.0);
+    std::vector<std::complex<double>> spec;
+    for (const auto& seg : segments_) {
+      std::copy(seg.begin(), seg.end(), buf.begin());
+      std::fill(buf.begin() + static_cast<std::ptrdiff_t>(len_), buf.end(), 0.0);
+      detail::rfft(buf, spec);
+      for (std::size_t k = 0; k < p.size(); ++k) p[k] += std::norm(spec[k]);
+    }
+    for (std::size_t k = 0; k < p.size(); ++k) p[k] *= one_sided(k) * scale_;
+    return p;
+  }
+
+  // The continuous spectrum at any frequency: the segments' DTFT, same scaling as power().
+  double power_at(double f_hz) const {
+    const double theta = -2.0 * std::acos(-1.0) * f_hz / fs_;
+    const std::complex<double> step(std::cos(theta), std::sin(theta));
+    double acc = 0.0;
+    for (const auto& seg : segments_) {
+      std::complex<double> z(1.0, 0.0), sum(0.0, 0.0);
+      for (std::size_t i = 0; i < len_; ++i) {
+        sum += seg[i] * z;
+        z *= step;
+      }
+      acc += std::norm(sum);
+    }
+    const bool edge = f_hz <= 0.0 || f_hz >= fs_ / 2.0;
+    return acc * (edge ? 1.0 : 2.0) * scale_;
+  }
+
+ private:
+  double one_sided(std::size_t k) const {
+    const bool nyquist = (nfft_ % 2 == 0) && k == nfft_ / 2;
+    return (k == 0 || nyquist) ? 1.0 : 2.0;
+  }
+
+  double fs_;
+  std::size_t len_, nfft_;
+  double scale_ = 1.0;
+  std::vector<std::vector<double>> segments_;
+};
+
+struct Peak {
+  double f_hz = 0.0;
+  double power = 0.0;
+  bool found = false;
+};
+
+// Bins [k_lo, k_hi] covering [f_lo, f_hi] (clamped to the spectrum).
+std::pair<std::size_t, std::size_t> bin_range(double f_lo, double f_hi, double df, std::size_t bins) {
+  const auto lo = static_cast<std::size_t>(std::max(0.0, std::ceil(f_lo / df - 1e-9)));
+  const auto hi = static_cast<std::size_t>(
+      std::min(static_cast<double>(bins - 1), std::floor(f_hi / df + 1e-9)));
+  return {lo, hi};
+}
+
+// Refines bin k's peak on the continuous spectrum, staying inside [f_min, f_max].
+Peak refine(const Spectrogram& sg, const std::vector<double>& p, std::size_t k, double f_min,
+            double f_max) {
+  const double df = sg.df();
+  double f = static_cast<double>(k) * df;
+  if (k > 0 && k + 1 < p.size()) {
+    // Parabola through the log-power of three bins: exact for a Gaussian-shaped main lobe, a
+    // good start for a Hann one.
+    const double a = std::log(std::max(p[k - 1], 1e-300));
+    const double b = std::log(std::max(p[k], 1e-300));
+    const double c = std::log(std::max(p[k + 1], 1e-300));
+    const double den = a - 2.0 * b + c;
+    if (den < 0) f += std::clamp(0.5 * (a - c) / den, -0.5, 0.5) * df;
+  }
+  // Then parabolas through the DTFT at shrinking spacings: each round gains about two digits.
+  for (double delta : {df / 4.0, df / 32.0, df / 256.0}) {
+    const double pm = sg.power_at(f - delta), p0 = sg.power_at(f), pp = sg.power_at(f + delta);
+    const double den = pm - 2.0 * p0 + pp;
+    if (den < 0) f += std::clamp(0.5 * (pm - pp) / den, -2.0, 2.0) * delta;
+  }
+  f = std::clamp(f, f_min, f_max);
+  return {f, sg.power_at(f), true};
+}
+
+// Strongest local maximum of the bins within [f_lo, f_hi], refined; not found if none.
+Peak local_peak(const Spectrogram& sg, const std::vector<double>& p, double f_lo, double f_hi,
+                bool require_local_max) {
+  if (f_hi < f_lo) return {};
+  auto [lo, hi] = bin_range(f_lo, f_hi, sg.df(), p.size());
+  if (lo > hi) return {};
+  std::size_t best = p.size();
+  for (std::size_t k = lo; k <= hi; ++k) {
+    if (require_local_max) {
+      const bool left = k == 0 || p[k] > p[k - 1];
+      const bool right = k + 1 >= p.size() || p[k] >= p[k + 1];
+      if (!left || !right) continue;
+    }
+    if (best == p.size() || p[k] > p[best]) best = k;
+  }
+  if (best == p.size()) return {};
+  return refine(sg, p, best, f_lo, f_hi);
+}
+
+SignalQuality quality_from(const std::vector<double>& p, double df, double f0,
+                           const SpectralConfig& c) {
+  double total = 0.0, in_band = 0.0, signal = 0.0, noise = 0.0;
+  const double hw = c.snr_halfwidth_hz;
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    const double f = static_cast<double>(k) * df;
+    total += p[k];
+    const bool band = f >= c.f_lo_hz && f <= c.f_hi_hz;
+    const bool sig = std::abs(f - f0) <= hw || std::abs(f - 2.0 * f0) <= hw;
+    if (band) in_band += p[k];
+    if (sig) {
+      signal += p[k];
+    } else if (band) {
+      noise += p[k];
+    }
+  }
+  SignalQuality q;
+  q.irrelevant_power_ratio = total > 0 ? std::clamp((total - in_band) / total, 0.0, 1.0) : 1.0;
+  if (signal <= 0) {
+    q.snr_db = kSnrFloorDb;
+  } else if (noise <= 0) {
+    q.snr_db = kSnrCeilDb;
+  } else {
+    q.snr_db = std::clamp(10.0 * std::log10(signal / noise), kSnrFloorDb, kSnrCeilDb);
+  }
+  return q;
+}
+
+}  // namespace
+
+void validate(const SpectralConfig& c, std::size_t n) {
+  auto fail = [](const std::string& m) { throw std::invalid_argument(m); };
+  if (!(std::isfinite(c.fs_hz) && c.fs_hz > 0)) fail("fs_hz: expected > 0, got " + num(c.fs_hz));
+  if (!(c.f_lo_hz > 0 && c.f_lo_hz < c.f_hi_hz && c.f_hi_hz < c.fs_hz / 2)) {
+    fail("band: expected 0 < f_lo < f_hi < fs/2 = " + num(c.fs_hz / 2) + " Hz, got (" +
+         num(c.f_lo_hz) + ", " + num(c.f_hi_hz) + ")");
+  }
+  if (n < 8) fail("signal: expected at least 8 samples, got " + std::to_string(n));
+  if (c.welch_segment != 0 && c.welch_segment < 8) {
+    fail("welch_segment: expected 0 or >= 8 samples, got " + std::to_string(c.welch_segment));
+  }
+  const std::size_t len = segment_length(c, n);
+  if (c.nfft != 0 && c.nfft < len) {
+    fail("nfft: expected at least the segment length " + std::to_string(len) + ", got " +
+         std::to_string(c.nfft));
+  }
+  if (!std::isfinite(c.detrend_lambda) || c.detrend_lambda < 0) {
+    fail("detrend_lambda: expected >= 0, got " + num(c.detrend_lambda));
+  }
+  if (!std::isfinite(c.half_harmonic_ratio) || !std::isfinite(c.missed_fundamental_ratio)) {
+    fail("harmonic ratios: expected finite numbers");
+  }
+  if (!(std::isfinite(c.snr_halfwidth_hz) && c.snr_halfwidth_hz > 0)) {
+    fail("snr_halfwidth_hz: expected > 0, got " + num(c.snr_halfwidth_hz));
+  }
+}
+
+std::size_t effective_nfft(const SpectralConfig& c, std::size_t n) {
+  if (c.nfft != 0) return c.nfft;
+  const std::size_t len = segment_length(c, n);
+  return detail::next_pow2(std::max<std::size_t>(4 * len, 1024));
+}
+
+void power_spectrum(const double* x, std::size_t n, const SpectralConfig& c, double* freqs_out,
+                    double* power_out) {
+  validate(c, n);
+  const Spectrogram sg(x, n, c);
+  const std::vector<double> p = sg.power();
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    freqs_out[k] = static_cast<double>(k) * sg.df();
+    power_out[k] = p[k];
+  }
+}
+
+HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const SpectralConfig& c) {
+  validate(c, n);
+  const Spectrogram sg(x, n, c);
+  const std::vector<double> p = sg.power();
+  const double df = sg.df();
+  HeartRateResult r;
+
+  const Peak main = local_peak(sg, p, c.f_lo_hz, c.f_hi_hz, /*require_local_max=*/false);
+  if (!main.found) {
+    throw std::invalid_argument("band: no spectrum bin inside (" + num(c.f_lo_hz) + ", " +
+                                num(c.f_hi_hz) + ") Hz; increase nfft");
+  }
+  r.raw_peak_hz = r.frequency_hz = main.f_hz;
+  // Tolerance for where a harmonic partner should sit: the main lobe's sampling error.
+  const double tol = std::max(2.0 * df, 0.5 * c.snr_halfwidth_hz);
+
+  // Harmonic guard: a strong second harmonic can out-power a weaker fundamental (the doubling
+  // error). If a real local peak at half the frequency holds enough of the power, report it.
+  bool halved = false;
+  if (c.half_harmonic_ratio > 0 && main.power > 0) {
+    const double half = main.f_hz / 2.0;
+    const Peak low = local_peak(sg, p, std::max(c.f_lo_hz, half - tol), half + tol, true);
+    if (low.found && low.power > c.half_harmonic_ratio * main.power) {
+      r.frequency_hz = low.f_hz;
+      r.correction = HarmonicCorrection::Halved;
+      halved = true;
+    }
+  }
+  // Missed fundamental: a peak at twice the frequency nearly as strong, while three times the
+  // frequency (a harmonic of the low peak only) is empty, means the low peak is a sub-harmonic.
+  if (!halved && c.missed_fundamental_ratio > 0 && main.power > 0 &&
+      3.0 * main.f_hz + tol < c.fs_hz / 2.0) {
+    const double dbl = 2.0 * main.f_hz;
+    const Peak high = local_peak(sg, p, dbl - tol, std::min(c.f_hi_hz, dbl + tol), true);
+    if (high.found && high.power > c.missed_fundamental_ratio * main.power) {
+      const double triple = sg.power_at(3.0 * main.f_hz);
+      if (triple < 0.2 * main.power) {
+        r.frequency_hz = high.f_hz;
+        r.correction = HarmonicCorrection::Doubled;
+      }
+    }
+  }
+  const SignalQuality q = quality_from(p, df, r.frequency_hz, c);
+  r.snr_db = q.snr_db;
+  r.irrelevant_power_ratio = q.irrelevant_power_ratio;
+  return r;
+}
+
+HeartRateResult estimate_heart_rate(const std::vector<double>& x, const SpectralConfig& c) {
+  return estimate_heart_rate(x.data(), x.size(), c);
+}
+
+SignalQuality signal_quality(const double* x, std::size_t n, double f0_hz,
+                             const SpectralConfig& c) {
+  validate(c, n);
+  if (!(std::isfinite(f0_hz) && f0_hz > 0)) {
+    throw std::invalid_argument("f0_hz: expected > 0, got " + num(f0_hz));
+  }
+  const Spectrogram sg(x, n, c);
+  return quality_from(sg.power(), sg.df(), f0_hz, c);
+}
+
+}  // namespace rppg
