@@ -59,11 +59,20 @@ void resample_uniform(const double* t, const double* v, std::size_t n, std::size
 
 // ------------------------------------------------------------------------------- detrend
 
-void detrend(const double* x, std::size_t n, double lambda, double* out) {
-  require(n >= 3, "detrend: expected at least 3 samples, got " + std::to_string(n));
-  require(std::isfinite(lambda) && lambda > 0, "detrend: expected lambda > 0, got " + num(lambda));
-  // A = I + lambda^2 D'D with D the (n-2) x n second-difference operator: symmetric,
-  // positive definite and pentadiagonal. Store its diagonals a0 (main), a1 (+1), a2 (+2).
+namespace {
+// Banded LDL' factors of A = I + lambda^2 D2' D2: D (diagonal) and the unit lower triangle's
+// two sub-diagonals e (k+1, k) and f (k+2, k). They depend only on (n, lambda), which a
+// streaming caller repeats every update, so the last one is kept per thread.
+struct DetrendFactors {
+  std::size_t n = 0;
+  double lambda = 0.0;
+  std::vector<double> d, e, f;
+};
+
+const DetrendFactors& detrend_factors(std::size_t n, double lambda) {
+  thread_local DetrendFactors cache;
+  if (cache.n == n && cache.lambda == lambda) return cache;
+  // A is symmetric, positive definite and pentadiagonal: diagonals a0 (main), a1 (+1), a2 (+2).
   const double l2 = lambda * lambda;
   std::vector<double> a0(n, 1.0), a1(n, 0.0), a2(n, 0.0);
   const double c[3] = {1.0, -2.0, 1.0};
@@ -74,8 +83,7 @@ void detrend(const double* x, std::size_t n, double lambda, double* out) {
     }
     a2[r] += l2 * c[0] * c[2];
   }
-  // Banded LDL': L unit lower triangular with sub-diagonals e (k+1, k) and f (k+2, k).
-  std::vector<double> d(n), e(n, 0.0), f(n, 0.0), y(n);
+  std::vector<double> d(n), e(n, 0.0), f(n, 0.0);
   for (std::size_t k = 0; k < n; ++k) {
     double dk = a0[k];
     if (k >= 1) dk -= e[k - 1] * e[k - 1] * d[k - 1];
@@ -88,6 +96,17 @@ void detrend(const double* x, std::size_t n, double lambda, double* out) {
     }
     if (k + 2 < n) f[k] = a2[k] / dk;
   }
+  cache = DetrendFactors{n, lambda, std::move(d), std::move(e), std::move(f)};
+  return cache;
+}
+}  // namespace
+
+void detrend(const double* x, std::size_t n, double lambda, double* out) {
+  require(n >= 3, "detrend: expected at least 3 samples, got " + std::to_string(n));
+  require(std::isfinite(lambda) && lambda > 0, "detrend: expected lambda > 0, got " + num(lambda));
+  const DetrendFactors& F = detrend_factors(n, lambda);
+  const std::vector<double>&d = F.d, &e = F.e, &f = F.f;
+  std::vector<double> y(n);
   // Solve L D L' trend = x.
   for (std::size_t k = 0; k < n; ++k) {
     double v = x[k];

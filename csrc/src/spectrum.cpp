@@ -139,8 +139,9 @@ Peak refine(const Spectrogram& sg, const std::vector<double>& p, std::size_t k, 
     const double den = a - 2.0 * b + c;
     if (den < 0) f += std::clamp(0.5 * (a - c) / den, -0.5, 0.5) * df;
   }
-  // Then parabolas through the DTFT at shrinking spacings: each round gains about two digits.
-  for (double delta : {df / 4.0, df / 32.0, df / 256.0}) {
+  // Then parabolas through the DTFT at shrinking spacings: each round gains about two digits
+  // (the log-parabola start is already within a few percent of a bin).
+  for (double delta : {df / 8.0, df / 64.0}) {
     const double pm = sg.power_at(f - delta), p0 = sg.power_at(f), pp = sg.power_at(f + delta);
     const double den = pm - 2.0 * p0 + pp;
     if (den < 0) f += std::clamp(0.5 * (pm - pp) / den, -2.0, 2.0) * delta;
@@ -166,6 +167,18 @@ Peak local_peak(const Spectrogram& sg, const std::vector<double>& p, double f_lo
   }
   if (best == p.size()) return {};
   return refine(sg, p, best, f_lo, f_hi);
+}
+
+// Largest bin power that is a local maximum within [f_lo, f_hi]; 0 if none. A cheap screen
+// before refining a harmonic partner.
+double best_local_bin(const std::vector<double>& p, double df, double f_lo, double f_hi) {
+  if (f_hi < f_lo) return 0.0;
+  auto [lo, hi] = bin_range(f_lo, f_hi, df, p.size());
+  double best = 0.0;
+  for (std::size_t k = std::max<std::size_t>(lo, 1); k <= hi && k + 1 < p.size(); ++k) {
+    if (p[k] > p[k - 1] && p[k] >= p[k + 1]) best = std::max(best, p[k]);
+  }
+  return best;
 }
 
 SignalQuality quality_from(const std::vector<double>& p, double df, double f0,
@@ -228,7 +241,7 @@ void validate(const SpectralConfig& c, std::size_t n) {
 std::size_t effective_nfft(const SpectralConfig& c, std::size_t n) {
   if (c.nfft != 0) return c.nfft;
   const std::size_t len = segment_length(c, n);
-  return detail::next_pow2(std::max<std::size_t>(4 * len, 1024));
+  return detail::next_pow2(std::max<std::size_t>(2 * len, 512));
 }
 
 void power_spectrum(const double* x, std::size_t n, const SpectralConfig& c, double* freqs_out,
@@ -263,7 +276,10 @@ HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const Spectr
   bool halved = false;
   if (c.half_harmonic_ratio > 0 && main.power > 0) {
     const double half = main.f_hz / 2.0;
-    const Peak low = local_peak(sg, p, std::max(c.f_lo_hz, half - tol), half + tol, true);
+    const double lo = std::max(c.f_lo_hz, half - tol), hi = half + tol;
+    // Bin powers sit at most a little below the refined peaks: screen with a 20% margin.
+    const bool may = best_local_bin(p, df, lo, hi) > 0.8 * c.half_harmonic_ratio * main.power;
+    const Peak low = may ? local_peak(sg, p, lo, hi, true) : Peak{};
     if (low.found && low.power > c.half_harmonic_ratio * main.power) {
       r.frequency_hz = low.f_hz;
       r.correction = HarmonicCorrection::Halved;
@@ -275,7 +291,9 @@ HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const Spectr
   if (!halved && c.missed_fundamental_ratio > 0 && main.power > 0 &&
       3.0 * main.f_hz + tol < c.fs_hz / 2.0) {
     const double dbl = 2.0 * main.f_hz;
-    const Peak high = local_peak(sg, p, dbl - tol, std::min(c.f_hi_hz, dbl + tol), true);
+    const double lo = dbl - tol, hi = std::min(c.f_hi_hz, dbl + tol);
+    const bool may = best_local_bin(p, df, lo, hi) > 0.8 * c.missed_fundamental_ratio * main.power;
+    const Peak high = may ? local_peak(sg, p, lo, hi, true) : Peak{};
     if (high.found && high.power > c.missed_fundamental_ratio * main.power) {
       const double triple = sg.power_at(3.0 * main.f_hz);
       if (triple < 0.2 * main.power) {

@@ -17,6 +17,7 @@ The chain a heart-rate reading goes through::
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class SpectralOptions:
         it counts as irrelevant.
     nfft
         FFT length after zero-padding. ``None`` picks the next power of two at or above
-        ``max(4 * n, 1024)``. The peak is refined on the continuous spectrum afterwards, so
+        ``max(2 * n, 512)`` (``n`` the signal or Welch segment length). The peak is refined on the continuous spectrum afterwards, so
         the reported heart rate is not quantised to the bin spacing either way.
     window
         ``"hann"`` (default) or ``"boxcar"`` (no window).
@@ -126,7 +127,8 @@ class SpectralOptions:
     snr_halfwidth_bpm: float = 6.0
 
     def __post_init__(self) -> None:
-        _check_band(self.band_hz)
+        # Normalised to a tuple of floats so options are hashable (configs are cached per options).
+        object.__setattr__(self, "band_hz", _check_band(self.band_hz))
         if self.nfft is not None:
             if not isinstance(self.nfft, int | np.integer) or isinstance(self.nfft, bool):
                 raise TypeError(f"nfft: expected an int or None, got {type(self.nfft).__name__}")
@@ -262,10 +264,13 @@ def _as_signal(
     if arr.shape[0] > _MAX_SAMPLES:
         raise ValueError(f"{name}: expected at most {_MAX_SAMPLES} samples, got {arr.shape[0]}")
     out = np.ascontiguousarray(arr, dtype=np.float64)
-    if out.size and not np.isfinite(out).all():
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    if out.size and float(np.max(np.abs(out))) > _MAX_ABS_VALUE:
-        raise ValueError(f"{name}: expected |values| <= {_MAX_ABS_VALUE:g}, got larger")
+    if out.size:
+        # One pass: NaN fails the comparison, inf exceeds the bound.
+        peak = float(np.abs(out).max())
+        if not peak <= _MAX_ABS_VALUE:
+            if not math.isfinite(peak) or not np.isfinite(out).all():
+                raise ValueError(f"{name}: expected finite values, got NaN or inf")
+            raise ValueError(f"{name}: expected |values| <= {_MAX_ABS_VALUE:g}, got {peak:g}")
     return out
 
 
@@ -289,7 +294,10 @@ def _check_band_fits(fs_hz: float, band_hz: tuple[float, float]) -> None:
         )
 
 
+@functools.lru_cache(maxsize=64)
 def _core_config(fs_hz: float, n: int, options: SpectralOptions) -> _core.SpectralConfig:
+    # Cached: a monitor asks with the same (rate, length, options) every update. The C++ side
+    # only reads the config, so sharing one instance is safe.
     lo, hi = options.band_hz
     _check_band_fits(fs_hz, (lo, hi))
     cfg = _core.SpectralConfig()

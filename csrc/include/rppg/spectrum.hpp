@@ -10,8 +10,9 @@ struct SpectralConfig {
   double fs_hz = 30.0;
   double f_lo_hz = 0.7;  // heart-rate band: 0.7-4.0 Hz is 42-240 bpm
   double f_hi_hz = 4.0;
-  /// FFT length after zero-padding; 0 picks the next power of two >= max(4 * L, 1024), L the
-  /// segment length.
+  /// FFT length after zero-padding; 0 picks the next power of two >= max(2 * L, 512), L the
+  /// segment length (the peak is refined on the continuous spectrum afterwards, so a finer
+  /// grid only costs time).
   std::size_t nfft = 0;
   bool hann = true;
   /// 0: periodogram of the whole signal. Otherwise Welch with segments of this many samples,
