@@ -92,8 +92,9 @@ class SpectralOptions:
         it counts as irrelevant.
     nfft
         FFT length after zero-padding. ``None`` picks the next power of two at or above
-        ``max(2 * n, 512)`` (``n`` the signal or Welch segment length). The peak is refined on the continuous spectrum afterwards, so
-        the reported heart rate is not quantised to the bin spacing either way.
+        ``max(2 * n, 512)`` (``n`` the signal or Welch segment length). The peak is refined on
+        the continuous spectrum afterwards, so the reported heart rate is not quantised to the
+        bin spacing either way.
     window
         ``"hann"`` (default) or ``"boxcar"`` (no window).
     method
@@ -239,9 +240,7 @@ def _check_band(band_hz: Sequence[float]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _as_signal(
-    name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int = 1
-) -> FloatArray:
+def _as_signal(name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int = 1) -> FloatArray:
     """Validate a real numeric array and return it as C-contiguous float64."""
     if isinstance(x, np.ndarray):
         arr = x
@@ -349,11 +348,14 @@ def resample_uniform(
             f"values: expected {t.shape[0]} samples to match timestamps_s, got {v.shape[0]}"
         )
     if not np.all(np.diff(t) > 0):
-        raise ValueError("timestamps_s: expected strictly increasing times, got a repeat or a step back")
+        raise ValueError(
+            "timestamps_s: expected strictly increasing times, got a repeat or a step back"
+        )
     span = float(t[-1] - t[0])
     if span * fs > _MAX_SAMPLES:
         raise ValueError(
-            f"timestamps_s: a span of {span:g} s at {fs:g} Hz gives more than {_MAX_SAMPLES} samples"
+            f"timestamps_s: a span of {span:g} s at {fs:g} Hz gives more than "
+            f"{_MAX_SAMPLES} samples"
         )
     one_d = v.ndim == 1
     grid_t, grid_v = _core.resample_uniform(t, v.reshape(t.shape[0], -1), fs)
@@ -513,7 +515,9 @@ def extract_pulse(
     win = int(round(window_s * fs))
     if win < 2:
         raise ValueError(f"window_s: expected at least 2 samples at {fs:g} Hz, got {window_s} s")
-    x = _as_signal("rgb_traces", rgb_traces, ndim=(2,), min_len=max(win, _min_samples(fs, (lo, hi))))
+    x = _as_signal(
+        "rgb_traces", rgb_traces, ndim=(2,), min_len=max(win, _min_samples(fs, (lo, hi)))
+    )
     if x.shape[1] != 3:
         raise ValueError(f"rgb_traces: expected shape (T, 3), got {x.shape}")
     if np.any(x <= 0):
@@ -559,14 +563,19 @@ class FrameRingBuffer:
         if len(shape) == 2:
             shape = (*shape, 1)
         if len(shape) != 3 or not all(isinstance(s, int | np.integer) and s > 0 for s in shape):
-            raise ValueError(f"frame_shape: expected (H, W, C) of positive ints, got {frame_shape!r}")
+            raise ValueError(
+                f"frame_shape: expected (H, W, C) of positive ints, got {frame_shape!r}"
+            )
         dt = np.dtype(dtype)
         if dt not in (np.dtype(np.uint8), np.dtype(np.float32)):
             raise TypeError(f"dtype: expected uint8 or float32, got {dt}")
         nbytes = int(capacity) * int(np.prod(shape)) * dt.itemsize
         if nbytes > 8 << 30:
-            raise ValueError(f"capacity: {capacity} frames of {shape} need {nbytes} bytes (> 8 GiB)")
-        self._impl = _core.FrameRingBuffer(int(capacity), *map(int, shape), dt.name)
+            raise ValueError(
+                f"capacity: {capacity} frames of {shape} need {nbytes} bytes (> 8 GiB)"
+            )
+        h, w, c = (int(s) for s in shape)
+        self._impl = _core.FrameRingBuffer(int(capacity), h, w, c, dt.name)
 
     def push(self, frame: npt.NDArray[Any], timestamp_s: float) -> None:
         """Copy ``frame`` in with its timestamp.
