@@ -52,7 +52,7 @@ void pulse_green(const double* rgb, std::size_t n, double* out) {
   double mean = 0.0;
   for (std::size_t i = 0; i < n; ++i) mean += rgb[3 * i + 1];
   mean /= static_cast<double>(n);
-  for (std::size_t i = 0; i < n; ++i) out[i] = rgb[3 * i + 1] / mean - 1.0;
+  for (std::size_t i = 0; i < n; ++i) out[i] = 1.0 - rgb[3 * i + 1] / mean;
 }
 
 void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out) {
@@ -80,7 +80,7 @@ void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out
       hm += h[i];
     }
     hm /= static_cast<double>(window);
-    for (std::size_t i = 0; i < window; ++i) out[m + i] += h[i] - hm;
+    for (std::size_t i = 0; i < window; ++i) out[m + i] -= h[i] - hm;  // negated: see header
   }
 }
 

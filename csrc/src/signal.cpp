@@ -124,6 +124,16 @@ void detrend(const double* x, std::size_t n, double lambda, double* out) {
   for (std::size_t k = 0; k < n; ++k) out[k] = x[k] - y[k];
 }
 
+double detrend_lambda_for_cutoff(double fs_hz, double cutoff_hz) {
+  require(std::isfinite(fs_hz) && fs_hz > 0 && std::isfinite(cutoff_hz) && cutoff_hz > 0 &&
+              cutoff_hz < fs_hz / 2,
+          "detrend_lambda_for_cutoff: expected 0 < cutoff_hz < fs_hz / 2, got cutoff " +
+              num(cutoff_hz) + " Hz at " + num(fs_hz) + " Hz");
+  const double wc = 2.0 * std::acos(-1.0) * cutoff_hz / fs_hz;
+  const double s = 2.0 - 2.0 * std::cos(wc);
+  return 1.0 / s;
+}
+
 std::vector<double> detrend(const std::vector<double>& x, double lambda) {
   std::vector<double> out(x.size());
   detrend(x.data(), x.size(), lambda, out.data());

@@ -39,7 +39,10 @@ class Spectrogram {
     for (double v : y) mean += v;
     mean /= static_cast<double>(n);
     for (double& v : y) v -= mean;
-    if (c.detrend_lambda > 0) y = detrend(y, c.detrend_lambda);
+    const double lambda = c.detrend_lambda < 0
+                              ? detrend_lambda_for_cutoff(c.fs_hz, 0.5 * c.f_lo_hz)
+                              : c.detrend_lambda;
+    if (lambda > 0 && n >= 3) y = detrend(y, lambda);
 
     std::vector<double> w(len_, 1.0);
     if (c.hann) {
@@ -227,8 +230,8 @@ void validate(const SpectralConfig& c, std::size_t n) {
     fail("nfft: expected at least the segment length " + std::to_string(len) + ", got " +
          std::to_string(c.nfft));
   }
-  if (!std::isfinite(c.detrend_lambda) || c.detrend_lambda < 0) {
-    fail("detrend_lambda: expected >= 0, got " + num(c.detrend_lambda));
+  if (!std::isfinite(c.detrend_lambda)) {
+    fail("detrend_lambda: expected a finite number (< 0 automatic), got " + num(c.detrend_lambda));
   }
   if (!std::isfinite(c.half_harmonic_ratio) || !std::isfinite(c.missed_fundamental_ratio)) {
     fail("harmonic ratios: expected finite numbers");

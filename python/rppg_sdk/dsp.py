@@ -103,7 +103,10 @@ class SpectralOptions:
         Segment length for Welch, in seconds; segments overlap by half.
     detrend_lambda
         Smoothness-priors regularisation (Tarvainen et al. 2002) applied before the spectrum,
-        in samples; ``None`` only removes the mean. 100 suits 30 Hz signals (cut-off ~0.5 Hz).
+        in samples. ``"auto"`` (default) picks the lambda whose cut-off is half the band's low
+        edge at the signal's rate, so the band is not attenuated whatever ``fs_hz`` is (a fixed
+        lambda of 100 cuts at ~0.5 Hz at 30 Hz but at ~1 Hz at 60 Hz, which can hide a slow
+        pulse's fundamental). ``None`` only removes the mean.
     half_harmonic_ratio
         Harmonic guard: when the spectrum near half the peak frequency (still inside the band)
         holds more than this share of the peak's power, the lower frequency is reported.
@@ -122,7 +125,7 @@ class SpectralOptions:
     window: Literal["hann", "boxcar"] = "hann"
     method: Literal["periodogram", "welch"] = "periodogram"
     welch_segment_s: float = 5.0
-    detrend_lambda: float | None = 100.0
+    detrend_lambda: float | Literal["auto"] | None = "auto"
     half_harmonic_ratio: float = 0.5
     missed_fundamental_ratio: float = 0.9
     snr_halfwidth_bpm: float = 6.0
@@ -140,7 +143,7 @@ class SpectralOptions:
         if self.method not in ("periodogram", "welch"):
             raise ValueError(f"method: expected 'periodogram' or 'welch', got {self.method!r}")
         _check_positive("welch_segment_s", self.welch_segment_s)
-        if self.detrend_lambda is not None:
+        if self.detrend_lambda is not None and self.detrend_lambda != "auto":
             _check_positive("detrend_lambda", self.detrend_lambda)
         _check_finite("half_harmonic_ratio", self.half_harmonic_ratio)
         _check_finite("missed_fundamental_ratio", self.missed_fundamental_ratio)
@@ -310,7 +313,10 @@ def _core_config(fs_hz: float, n: int, options: SpectralOptions) -> _core.Spectr
         cfg.welch_segment = max(8, min(seg, n))
     else:
         cfg.welch_segment = 0
-    cfg.detrend_lambda = float(options.detrend_lambda or 0.0)
+    if options.detrend_lambda == "auto":
+        cfg.detrend_lambda = -1.0  # the C++ core derives it from fs_hz and the band
+    else:
+        cfg.detrend_lambda = float(options.detrend_lambda or 0.0)
     cfg.half_harmonic_ratio = float(options.half_harmonic_ratio)
     cfg.missed_fundamental_ratio = float(options.missed_fundamental_ratio)
     cfg.snr_halfwidth_hz = float(options.snr_halfwidth_bpm) / 60.0
@@ -420,7 +426,8 @@ def power_spectrum(
 ) -> Spectrum:
     """One-sided power spectrum (periodogram or Welch), zero-padded to ``options.nfft``.
 
-    The signal is mean-removed and, when ``options.detrend_lambda`` is set, detrended first.
+    The signal is mean-removed and, unless ``options.detrend_lambda`` is ``None``, detrended
+    first.
     """
     opts = options or SpectralOptions()
     fs = _check_fs(fs_hz)
@@ -501,7 +508,8 @@ def extract_pulse(
     Returns
     -------
     numpy.ndarray
-        Shape ``(T,)``: the pulse waveform (zero mean; arbitrary scale; larger = more blood).
+        Shape ``(T,)``: the pulse waveform, rising with blood volume like a contact PPG
+        (GREEN and POS are negated relative to their textbook forms for that reason).
     """
     try:
         m = PulseMethod(method)

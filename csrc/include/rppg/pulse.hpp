@@ -1,13 +1,15 @@
 // Classical rPPG: one pulse waveform from mean skin-colour traces.
 //
-// `rgb` is n rows of (R, G, B), row-major, uniformly sampled, all values > 0.
+// `rgb` is n rows of (R, G, B), row-major, uniformly sampled, all values > 0. Every method
+// returns a waveform that rises with blood volume, like a contact PPG: skin reflects less
+// light (green most) when it holds more blood, so the raw projections are negated where needed.
 #pragma once
 
 #include <cstddef>
 
 namespace rppg {
 
-/// Green channel, normalised by its mean, minus 1 (Verkruysse et al. 2008).
+/// 1 minus the green channel normalised by its mean (Verkruysse et al. 2008).
 void pulse_green(const double* rgb, std::size_t n, double* out);
 
 /// CHROM (de Haan & Jeanne 2013): channels normalised by their moving mean over `window`
@@ -19,7 +21,7 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
 /// POS (Wang, den Brinker, Stuijk & de Haan 2017, Algorithm 1): for every window of `window`
 /// samples (step 1), temporally normalised colours are projected onto the plane orthogonal to
 /// skin, S1 = G - B and S2 = -2R + G + B; h = S1 + (std S1 / std S2) S2, mean-removed and
-/// overlap-added.
+/// overlap-added; the result is negated (more blood lowers G - B).
 void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out);
 
 }  // namespace rppg

@@ -22,6 +22,11 @@ void resample_uniform(const double* timestamps_s, const double* values, std::siz
 /// Smoothness-priors detrending (Tarvainen, Ranta-aho & Karjalainen 2002): returns
 /// x - (I + lambda^2 D2' D2)^-1 x, solved by a banded LDL' factorisation in O(n). n >= 3.
 void detrend(const double* x, std::size_t n, double lambda, double* out);
+
+/// The lambda whose high-pass half-power cut-off is `cutoff_hz` at `fs_hz`. The detrender is
+/// a high-pass with |H|^2 = (lambda s)^2 / (1 + (lambda s)^2), s = 2 - 2 cos(w) ~ w^2; so
+/// lambda = 1 / w_c^2 with w_c = 2 pi cutoff / fs (lambda = 100 at 30 Hz is ~0.48 Hz).
+double detrend_lambda_for_cutoff(double fs_hz, double cutoff_hz);
 std::vector<double> detrend(const std::vector<double>& x, double lambda);
 
 /// Zero-phase FFT band-pass. The signal is mirror-padded on both sides (so the FFT's circular

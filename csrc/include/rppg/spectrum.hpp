@@ -18,8 +18,10 @@ struct SpectralConfig {
   /// 0: periodogram of the whole signal. Otherwise Welch with segments of this many samples,
   /// overlapping by half.
   std::size_t welch_segment = 0;
-  /// Smoothness-priors detrend before the spectrum; 0 removes only the mean.
-  double detrend_lambda = 100.0;
+  /// Smoothness-priors detrend before the spectrum (lambda in samples). < 0 (default): automatic,
+  /// the lambda whose cut-off is half the band's low edge at this rate (so the band itself is
+  /// not attenuated, at any fs); 0: remove only the mean.
+  double detrend_lambda = -1.0;
   /// Harmonic guard: report half the peak frequency when the spectrum there holds more than this
   /// share of the peak's power.
   double half_harmonic_ratio = 0.5;
