@@ -41,17 +41,26 @@ def ref_detrend(z: np.ndarray, lambda_: float) -> np.ndarray:
     return z - scipy.sparse.linalg.spsolve(a.tocsc(), z)
 
 
+def auto_lambda(fs_hz: float, band_lo_hz: float = 0.7) -> float:
+    """The core's automatic detrend lambda (SpectralOptions.detrend_lambda="auto"): the one
+    whose high-pass gain is 1/2 at half the band's low edge, 1 / (2 - 2 cos w)
+    (rppg/signal.hpp, detrend_lambda_for_cutoff)."""
+    return 1.0 / (2.0 - 2.0 * np.cos(2.0 * np.pi * (band_lo_hz / 2.0) / fs_hz))
+
+
 def ref_peak_bpm(
     x: np.ndarray,
     fs_hz: float,
     band_hz: tuple[float, float] = (0.7, 4.0),
-    detrend_lambda: float | None = 100.0,
+    detrend_lambda: float | None | str = "auto",
     nfft: int = 2**18,
 ) -> float:
     """Argmax in band of a Hann periodogram zero-padded to 2**18 (0.007 bpm bins at 30 Hz)."""
+    if detrend_lambda == "auto":
+        detrend_lambda = auto_lambda(fs_hz, band_hz[0])
     z = x - x.mean()
     if detrend_lambda is not None:
-        z = ref_detrend(z, detrend_lambda)
+        z = ref_detrend(z, float(detrend_lambda))
     z = z - z.mean()
     freqs, power = scipy.signal.periodogram(z, fs_hz, window="hann", nfft=nfft, detrend=False)
     band = (freqs >= band_hz[0]) & (freqs <= band_hz[1])
@@ -130,14 +139,15 @@ def pulse_wave(
     )
 
 
-def skin_rgb(pulse: np.ndarray, fs_hz: float, seed: int = 0) -> np.ndarray:
-    """Mean skin colour over time: skin tone x illumination, the pulse along the blood-volume
-    direction (Wang et al. 2017), camera noise. Columns R, G, B."""
+def skin_rgb(pulse: np.ndarray, fs_hz: float, seed: int = 0, flicker: float = 0.005) -> np.ndarray:
+    """Mean skin colour over time: skin tone x illumination (slow drift plus white ``flicker``),
+    the pulse along the blood-volume direction (Wang et al. 2017), camera noise. Columns R, G,
+    B."""
     rng = np.random.default_rng(seed)
     t = np.arange(pulse.shape[0]) / fs_hz
     skin = np.array([180.0, 120.0, 95.0])
     pbv = np.array([0.33, 0.77, 0.53])  # relative pulsatile strength per channel
-    illumination = 1.0 + 0.02 * np.sin(2 * np.pi * 0.13 * t) + 0.005 * rng.standard_normal(t.size)
+    illumination = 1.0 + 0.02 * np.sin(2 * np.pi * 0.13 * t) + flicker * rng.standard_normal(t.size)
     rgb = skin * illumination[:, None] * (1.0 + 0.003 * np.outer(pulse, pbv))
     return rgb + 0.05 * rng.standard_normal(rgb.shape)
 
@@ -341,6 +351,35 @@ def test_power_spectrum_detrend_suppresses_slow_drift_only() -> None:
     k = np.argmin(np.abs(raw.freqs_hz - 1.5))
     assert det.power[low].sum() < 1e-3 * raw.power[low].sum()
     assert det.power[k] == pytest.approx(raw.power[k], rel=0.1)
+
+
+@pytest.mark.parametrize("fs_hz", [25.0, 30.0, 60.0, 125.0])
+@pytest.mark.parametrize("band_hz", [(0.7, 4.0), (0.5, 3.0)])
+def test_auto_detrend_lambda_follows_rate_and_band(
+    fs_hz: float, band_hz: tuple[float, float]
+) -> None:
+    """ "auto" is the smoothness-priors detrend with the lambda of auto_lambda(): the same
+    spectrum as passing that lambda, and the same as the sparse reference."""
+    rng = np.random.default_rng(int(fs_hz))
+    n = int(10 * fs_hz)
+    t = np.arange(n) / fs_hz
+    x = 3.0 * t + np.sin(2 * np.pi * 1.2 * t) + 0.3 * rng.standard_normal(n)
+    auto = power_spectrum(x, fs_hz, SpectralOptions(band_hz=band_hz))
+    explicit = power_spectrum(
+        x, fs_hz, SpectralOptions(band_hz=band_hz, detrend_lambda=auto_lambda(fs_hz, band_hz[0]))
+    )
+    np.testing.assert_allclose(auto.power, explicit.power, rtol=1e-9, atol=1e-12 * auto.power.max())
+    z = ref_detrend(x - x.mean(), auto_lambda(fs_hz, band_hz[0]))
+    _, p_ref = scipy.signal.periodogram(z, fs_hz, window="hann", nfft=auto.freqs_hz.size * 2 - 2)
+    # lambda reaches ~6000 at 125 Hz (lambda^2 ~ 4e7): the sparse solve loses digits there.
+    np.testing.assert_allclose(auto.power, p_ref, rtol=1e-5, atol=1e-6 * p_ref.max())
+    # Half the band's low edge is where the detrender passes half the amplitude; the band's
+    # low edge itself keeps ~94 %.
+    long_t = np.arange(int(400 * fs_hz)) / fs_hz
+    lam = auto_lambda(fs_hz, band_hz[0])
+    for f, gain in [(band_hz[0] / 2, 0.5), (band_hz[0], 0.94)]:
+        out = detrend(np.sin(2 * np.pi * f * long_t), lam)[long_t.size // 4 : -long_t.size // 4]
+        assert amplitude_at(out, fs_hz, f)[0] == pytest.approx(gain, abs=0.01)
 
 
 # ----------------------------------------------------------------------------- heart rate
@@ -556,7 +595,8 @@ def test_pulse_rises_with_blood_volume(method: PulseMethod) -> None:
     fs_hz = 30.0
     t = np.arange(300) / fs_hz
     blood = pulse_wave(t, 1.2, 0.0)
-    rgb = skin_rgb(-blood, fs_hz, seed=3)  # reflected light = skin x (1 - k blood)
+    # Reflected light = skin x (1 - k blood); no intensity flicker, which GREEN cannot reject.
+    rgb = skin_rgb(-blood, fs_hz, seed=3, flicker=0.0)
     pulse = extract_pulse(rgb, fs_hz, method)
     mid = slice(48, -48)
     assert np.corrcoef(bandpass(pulse, fs_hz)[mid], bandpass(blood, fs_hz)[mid])[0, 1] > 0.8
