@@ -45,6 +45,15 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():  # type: ignore[no-untyped-def]
+    # Tiny tensors: threads only add overhead, and thrash when the CI runner is busy.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 @pytest.mark.parametrize(("in_channels", "frames"), [(3, 8), (1, 12), (3, 20)])
 def test_models_map_video_to_pulse_with_gradients(name: str, in_channels: int, frames: int) -> None:

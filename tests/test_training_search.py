@@ -29,6 +29,15 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():  # type: ignore[no-untyped-def]
+    # Tiny tensors: threads only add overhead, and thrash when the CI runner is busy.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def tiny_batches(n: int, seed: int = 0, channels: int = 3) -> list:
     return synthetic_batches(n, batch_size=2, channels=channels, frames=32, size=16, seed=seed)
 

@@ -177,7 +177,8 @@ def max_cross_correlation(pred: torch.Tensor, target: torch.Tensor, fs_hz: float
     c_pr = in_band / (mag.sum(dim=1) + _EPS)
     cc = torch.fft.irfft(cross * mask, n=nfft, dim=1)
     norm = torch.sqrt((p * p).sum(dim=1) * (t * t).sum(dim=1) + _EPS)
-    return cc.max(dim=1).values / norm / c_pr.clamp_min(1e-6)
+    mcc: torch.Tensor = cc.max(dim=1).values / norm / c_pr.clamp_min(1e-6)
+    return mcc
 
 
 def mcc_loss(pred: torch.Tensor, target: torch.Tensor, fs_hz: float) -> torch.Tensor:
@@ -290,7 +291,8 @@ def normalized_psd(x: torch.Tensor, fs_hz: float, nfft: int | None = None) -> to
     power = spec.real**2 + spec.imag**2
     freqs = torch.fft.rfftfreq(nfft, d=1.0 / fs).to(x.device)
     power = power * _band_mask(freqs).to(power.dtype)
-    return power / (power.sum(dim=-1, keepdim=True) + _EPS)
+    psd: torch.Tensor = power / (power.sum(dim=-1, keepdim=True) + _EPS)
+    return psd
 
 
 def psd_mse(
@@ -394,7 +396,8 @@ def irrelevant_power_ratio(
     freqs = torch.fft.rfftfreq(nfft, d=1.0 / fs).to(p.device)
     in_band = (power * _band_mask(freqs).to(power.dtype)).sum(dim=1)
     total = power.sum(dim=1)
-    return (1.0 - in_band / (total + _EPS)).mean()
+    ipr: torch.Tensor = (1.0 - in_band / (total + _EPS)).mean()
+    return ipr
 
 
 # ----------------------------------------------------------------------------- registry

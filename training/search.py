@@ -149,7 +149,7 @@ def arch_step(
     model.zero_grad(set_to_none=True)
     a_opt.zero_grad(set_to_none=True)
     loss = _loss(model, val_batch, loss_fn, fs_hz)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     a_opt.step()
     # The weights received gradients too; they must not leak into the next weight step.
     model.zero_grad(set_to_none=True)
@@ -167,7 +167,7 @@ def weight_step(
     """One weight step on a training batch (architecture parameters untouched); returns its loss."""
     model.zero_grad(set_to_none=True)
     loss = _loss(model, train_batch, loss_fn, fs_hz)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     for p in model.arch_parameters():
         p.grad = None
     if grad_clip > 0:

@@ -79,7 +79,8 @@ class _Backbone(nn.Module):
             if b < len(self.pools):
                 h = self.pools[b](h)
         h = self.head(h).mean(dim=(3, 4), keepdim=True)
-        return self.out(h).flatten(1)
+        y: torch.Tensor = self.out(h)
+        return y.flatten(1)
 
 
 class AutoHR(_Backbone):
@@ -118,7 +119,8 @@ class AutoHR(_Backbone):
         )
 
     def _cells(self, block: int, h: torch.Tensor) -> torch.Tensor:
-        return self.blocks[block](h)
+        y: torch.Tensor = self.blocks[block](h)
+        return y
 
 
 class AutoHRSearch(_Backbone):
@@ -166,7 +168,9 @@ class AutoHRSearch(_Backbone):
         self.betas = nn.Parameter(1e-3 * torch.randn(len(self.edges)))
 
     def _cells(self, block: int, h: torch.Tensor) -> torch.Tensor:
-        for cell in self.blocks[block]:
+        cells = self.blocks[block]
+        assert isinstance(cells, nn.ModuleList)
+        for cell in cells:
             h = cell(h, self.alphas, self.betas)
         return h
 

@@ -105,14 +105,15 @@ class PhysNet(nn.Module):
         check_video(x, self.in_channels, self.temporal_divisor, self.min_spatial)
         h = self.decoder(self.encoder(x))
         h = h.mean(dim=(3, 4), keepdim=True)
-        return self.head(h).flatten(1)
+        y: torch.Tensor = self.head(h)
+        return y.flatten(1)
 
 
 def check_video(x: torch.Tensor, in_channels: int, t_divisor: int, min_spatial: int) -> None:
     """Validate a video batch; shape checks are skipped while tracing for ONNX export."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
-    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+    if torch._C._get_tracing_state() is not None or torch.onnx.is_in_onnx_export():
         return
     if x.ndim != 5:
         raise ValueError(f"x: expected shape (N, C, T, H, W), got {tuple(x.shape)}")

@@ -55,7 +55,8 @@ class BasicBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + x)
+        y: torch.Tensor = self.relu(out + x)
+        return y
 
 
 class ResNet18Layer1(nn.Module):
@@ -80,7 +81,8 @@ class ResNet18Layer1(nn.Module):
         self.layer1 = nn.Sequential(*(BasicBlock(64) for _ in range(n_blocks)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+        y: torch.Tensor = self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+        return y
 
     def load_weights(self, path: str | Path) -> None:
         """Load ``conv1``/``bn1``/``layer1`` weights from a torchvision-style ``state_dict``.

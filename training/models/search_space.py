@@ -97,10 +97,10 @@ class ConvOp(nn.Sequential):
 
 
 def _parse_kernel(text: str) -> tuple[int, int, int]:
-    parts = tuple(int(p) for p in text.split("x"))
+    parts = [int(p) for p in text.split("x")]
     if len(parts) != 3:
         raise ValueError(f"expected a kernel like '3x3x3', got {text!r}")
-    return parts  # type: ignore[return-value]
+    return parts[0], parts[1], parts[2]
 
 
 def make_op(name: str, channels: int, affine: bool = True) -> nn.Module:
@@ -217,10 +217,12 @@ class MixedOp(nn.Module):
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         c_part = x.shape[1] // self.k
         xa, xb = x[:, :c_part], x[:, c_part:]
-        ya = sum(w * op(xa) for w, op in zip(weights, self.ops, strict=True))
+        ya = weights[0] * self.ops[0](xa)
+        for w, op in zip(weights[1:], list(self.ops)[1:], strict=True):
+            ya = ya + w * op(xa)
         if self.k == 1:
-            return ya  # type: ignore[return-value]
-        return channel_shuffle(torch.cat([ya, xb], dim=1), self.k)  # type: ignore[list-item]
+            return ya  # type: ignore[no-any-return]
+        return channel_shuffle(torch.cat([ya, xb], dim=1), self.k)
 
 
 class SearchCell(nn.Module):
@@ -253,12 +255,13 @@ class SearchCell(nn.Module):
         for j in range(1, self.n + 1):
             # Edge normalisation: the incoming edges of node j compete through softmax(beta).
             edge_w = F.softmax(betas[e : e + j], dim=0)
-            s = 0
-            for i in range(j):
+            s = edge_w[0] * self.mixed[e](states[0], op_w[e])
+            for i in range(1, j):
                 s = s + edge_w[i] * self.mixed[e + i](states[i], op_w[e + i])
-            states.append(s)  # type: ignore[arg-type]
+            states.append(s)
             e += j
-        return self.post(torch.cat(states[1:], dim=1))
+        y: torch.Tensor = self.post(torch.cat(states[1:], dim=1))
+        return y
 
 
 class FixedCell(nn.Module):
@@ -268,17 +271,24 @@ class FixedCell(nn.Module):
         super().__init__()
         self.genotype = genotype
         self.pre = _pointwise(c_in, channels)
-        self.srcs = [[src for src, _ in node] for node in genotype.nodes]
-        self.ops = nn.ModuleList(
-            nn.ModuleList(make_op(op, channels) for _, op in node) for node in genotype.nodes
-        )
+        # Flat list of the chosen operations; plan[j] lists (op index, source node) of node j+1.
+        self.plan: list[list[tuple[int, int]]] = []
+        ops: list[nn.Module] = []
+        for node in genotype.nodes:
+            self.plan.append([])
+            for src, op in node:
+                self.plan[-1].append((len(ops), src))
+                ops.append(make_op(op, channels))
+        self.ops = nn.ModuleList(ops)
         self.post = _pointwise(channels * len(genotype.concat), c_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         states = [self.pre(x)]
-        for srcs, ops in zip(self.srcs, self.ops, strict=True):
-            s = ops[0](states[srcs[0]])
-            for src, op in zip(srcs[1:], list(ops)[1:], strict=True):
-                s = s + op(states[src])
+        for node in self.plan:
+            k0, src0 = node[0]
+            s = self.ops[k0](states[src0])
+            for k, src in node[1:]:
+                s = s + self.ops[k](states[src])
             states.append(s)
-        return self.post(torch.cat([states[k] for k in self.genotype.concat], dim=1))
+        y: torch.Tensor = self.post(torch.cat([states[k] for k in self.genotype.concat], dim=1))
+        return y

@@ -29,7 +29,7 @@ def _triple(v: int | tuple[int, int, int], name: str) -> tuple[int, int, int]:
     t = tuple(int(x) for x in v)
     if len(t) != 3:
         raise ValueError(f"{name}: expected an int or a 3-tuple, got {v!r}")
-    return t  # type: ignore[return-value]
+    return t[0], t[1], t[2]
 
 
 class TDConv3d(nn.Conv3d):
@@ -63,9 +63,8 @@ class TDConv3d(nn.Conv3d):
         ks = _triple(kernel_size, "kernel_size")
         if any(k % 2 == 0 or k < 1 for k in ks):
             raise ValueError(f"kernel_size: expected odd sizes (a centre tap), got {ks}")
-        if padding is None:
-            padding = tuple(k // 2 for k in ks)  # type: ignore[assignment]
-        super().__init__(in_channels, out_channels, ks, stride=stride, padding=padding, bias=bias)
+        pad = (ks[0] // 2, ks[1] // 2, ks[2] // 2) if padding is None else padding
+        super().__init__(in_channels, out_channels, ks, stride=stride, padding=pad, bias=bias)
         self.theta = float(theta)
 
     def folded_weight(self) -> torch.Tensor:
@@ -93,4 +92,5 @@ class TDConv3d(nn.Conv3d):
         )
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", theta={self.theta}"
+        base: str = super().extra_repr()  # type: ignore[no-untyped-call]
+        return base + f", theta={self.theta}"
