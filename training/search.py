@@ -330,11 +330,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m training.search",
         description="AutoHR differentiable architecture search (first-order DARTS, PC-DARTS).",
     )
-    ap.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="search on generated clips (the only built-in data source here; "
-        "call run_search() with DataLoaders for real data)",
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--synthetic", action="store_true", help="search on small generated clips")
+    src.add_argument(
+        "--train-args",
+        default=None,
+        help="search on the train/validation clips that `python -m training.train TRAIN_ARGS` "
+        "would use (quote them: --train-args '--data ubfc-rppg --data-path /data/UBFC "
+        "--clip-frames 128'); --fs-hz and --in-channels then come from them",
     )
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--warmup-epochs", type=int, default=5)
@@ -348,6 +351,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--frames", type=int, default=64, help="synthetic clip length")
     ap.add_argument("--size", type=int, default=32, help="synthetic clip side")
     ap.add_argument("--batch-size", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=0, help="data-loading processes (--train-args)")
     ap.add_argument("--train-batches", type=int, default=8)
     ap.add_argument("--val-batches", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
@@ -356,16 +360,36 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def _loaders_from_train_args(
+    train_args: str, batch_size: int, workers: int
+) -> tuple[Iterable[Any], Iterable[Any], float, int]:
+    """Train and validation loaders built by :mod:`training.train` from its own arguments."""
+    import shlex
+
+    from torch.utils.data import DataLoader
+
+    from training import train as train_mod
+
+    targs = train_mod.parse_args(shlex.split(train_args))
+    train_ds, val_ds, _ = train_mod.build_datasets(targs)
+    kw: dict[str, Any] = dict(batch_size=batch_size, num_workers=workers, drop_last=True)
+    train_dl = DataLoader(train_ds, shuffle=True, **kw)
+    val_dl = DataLoader(val_ds, shuffle=True, **kw)
+    return train_dl, val_dl, float(targs.fps), int(targs.in_channels)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    if not args.synthetic:
-        print(
-            "only --synthetic data is built into the CLI; for real clips call "
-            "training.search.run_search with training.data loaders",
-            file=sys.stderr,
-        )
+    if not args.synthetic and args.train_args is None:
+        print("expected a data source: --synthetic or --train-args '...'", file=sys.stderr)
         return 2
     torch.manual_seed(args.seed)
+    train: Iterable[Any]
+    val: Iterable[Any]
+    if args.train_args is not None:
+        train, val, args.fs_hz, args.in_channels = _loaders_from_train_args(
+            args.train_args, args.batch_size, args.workers
+        )
     cfg = SearchConfig(
         epochs=args.epochs,
         warmup_epochs=args.warmup_epochs,
@@ -375,15 +399,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         fs_hz=args.fs_hz,
     )
     model = AutoHRSearch(args.in_channels, channels=args.channels, partial_k=args.partial_k)
-    common = dict(
-        batch_size=args.batch_size,
-        channels=args.in_channels,
-        frames=args.frames,
-        size=args.size,
-        fs_hz=args.fs_hz,
-    )
-    train = synthetic_batches(args.train_batches, seed=args.seed, **common)
-    val = synthetic_batches(args.val_batches, seed=args.seed + 1, **common)
+    if args.synthetic:
+        common = dict(
+            batch_size=args.batch_size,
+            channels=args.in_channels,
+            frames=args.frames,
+            size=args.size,
+            fs_hz=args.fs_hz,
+        )
+        train = synthetic_batches(args.train_batches, seed=args.seed, **common)
+        val = synthetic_batches(args.val_batches, seed=args.seed + 1, **common)
     result = run_search(model, train, val, cfg, args.out, progress=not args.no_progress)
     print(f"final genotype: {result.genotype.to_json()} (written to {args.out / 'genotype.json'})")
     return 0
