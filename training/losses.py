@@ -154,8 +154,11 @@ def max_cross_correlation(pred: torch.Tensor, target: torch.Tensor, fs_hz: float
     40-250 bpm, transformed back and divided by ``sqrt(sum y^2 sum y_hat^2)`` (Pearson's
     normalisation), and its maximum over lags is taken. It is then divided by ``c_pr``, the
     share of the cross-spectrum's magnitude inside the band, so the out-of-band content does not
-    lower the score: MCC is 1 for identical signals, is close to 1 for a shifted copy, and by
-    Cauchy-Schwarz never exceeds 1.
+    lower the score: MCC is 1 for identical signals (however much of their power lies outside
+    the band), is close to 1 for a shifted copy (the lag costs only the lost overlap), and by
+    Cauchy-Schwarz never exceeds 1. Out-of-band power present in only one of the two signals
+    still lowers it through the standard deviations, as in the paper's Eq. 4: a clean pulse
+    against the same pulse plus drift of twice its amplitude scores ``1 / sqrt(5)``.
     """
     p, t = _check_pair(pred, target)
     fs = _check_fs(fs_hz)

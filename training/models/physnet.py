@@ -113,7 +113,8 @@ def check_video(x: torch.Tensor, in_channels: int, t_divisor: int, min_spatial: 
     """Validate a video batch; shape checks are skipped while tracing for ONNX export."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
-    if torch._C._get_tracing_state() is not None or torch.onnx.is_in_onnx_export():
+    tracing = torch.jit.is_tracing()  # type: ignore[attr-defined,no-untyped-call]
+    if tracing or torch.onnx.is_in_onnx_export():
         return
     if x.ndim != 5:
         raise ValueError(f"x: expected shape (N, C, T, H, W), got {tuple(x.shape)}")
