@@ -314,11 +314,13 @@ def test_saliency_weights_load_from_a_file(tmp_path) -> None:  # type: ignore[no
 # ----------------------------------------------------------------------------- ONNX
 
 
-@pytest.mark.parametrize("name", ["physnet", "autohr"])
-def test_onnx_export_with_dynamic_frames_matches_torch(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "saliency"), [("physnet", False), ("autohr", False), ("physnet", True)]
+)
+def test_onnx_export_with_dynamic_frames_matches_torch(name: str, saliency: bool) -> None:
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    model = build_model(name, 3, **SMALL[name])
+    model = build_model(name, 3, saliency=saliency, **SMALL[name])
     with torch.no_grad():  # give BatchNorm non-trivial running statistics
         model.train()
         for _ in range(3):
