@@ -122,6 +122,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--lr-min-ratio", type=float, default=0.05, help="cosine schedule floor")
     p.add_argument("--max-train-minutes", type=float, default=0.0,
                    help="stop after the epoch that crosses this wall time (0: no limit)")
+    p.add_argument("--stop-epoch", type=int, default=-1,
+                   help="stop after this epoch as if interrupted (the schedule still spans --epochs)")
+    p.add_argument("--plot-every", type=int, default=5, help="redraw metrics.png every N epochs")
     p.add_argument("--neg-ratio", type=float, nargs=2, default=[0.66, 0.8],
                    help="contrastive negatives: frequency resampling ratio range")
     p.add_argument("--n-views", type=int, default=4, help="MVTL views V_N")
@@ -537,16 +540,24 @@ def main(args: argparse.Namespace, videos: Sequence[FaceVideo] | None = None) ->
             torch.save(state, out_dir / "checkpoint.tmp.pt")
             os.replace(out_dir / "checkpoint.tmp.pt", out_dir / "checkpoint.pt")
             _append_csv(out_dir / "metrics.csv", row)
-            plot_metrics(out_dir / "metrics.csv", out_dir / "metrics.png")
+            if (epoch + 1) % max(1, args.plot_every) == 0 or epoch + 1 == args.epochs:
+                plot_metrics(out_dir / "metrics.csv", out_dir / "metrics.png")
             summary = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                for k, v in row.items())
             print(f"[{datetime.datetime.now():%H:%M:%S}] {summary}", flush=True)
-        stop = args.max_train_minutes and (time.time() - t_start) / 60 >= args.max_train_minutes
+        out_of_time = bool(args.max_train_minutes) and (
+            (time.time() - t_start) / 60 >= args.max_train_minutes)
+        stop = out_of_time or epoch == args.stop_epoch
         if args.distributed:
-            dist.barrier()
+            # Every rank must agree to stop, or the others wait forever at the next collective.
+            flag = torch.tensor([float(stop)])
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            stop = bool(flag.item())
         if stop:
             if _is_main(args):
-                print(f"stopping after epoch {epoch}: --max-train-minutes reached", flush=True)
+                plot_metrics(out_dir / "metrics.csv", out_dir / "metrics.png")
+                why = "--max-train-minutes reached" if out_of_time else "--stop-epoch"
+                print(f"stopping after epoch {epoch}: {why}", flush=True)
             break
 
     result: dict[str, Any] = {}
