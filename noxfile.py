@@ -60,3 +60,23 @@ def stubs(session: nox.Session) -> None:
         "hand.\\n'; pathlib.Path('python/rppg_sdk/_core.pyi').write_text(head + src.read_text())",
         out,
     )
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """Train a model: `nox -s train -- --config training/configs/physnet_synthetic.yaml`.
+
+    Any option of `python -m training.train` may follow the config and overrides it.
+    """
+    session.install(TORCH)
+    session.install(".[train,test]")
+    args = session.posargs or ["--config", "training/configs/physnet_synthetic.yaml"]
+    session.run("python", "-m", "training.train", *args)
+
+
+@nox.session
+def adapt(session: nox.Session) -> None:
+    """Adapt a shipped model to unlabelled video: `nox -s adapt -- --videos DIR`."""
+    session.install(TORCH)
+    session.install(".[train,test]")
+    session.run("python", "-m", "training.adapt", *session.posargs)
