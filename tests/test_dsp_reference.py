@@ -404,6 +404,8 @@ def test_heart_rate_matches_reference_periodogram(
     ref = ref_peak_bpm(x, fs_hz)
     # The raw peak is what this reference computes; what the guard then does is tested below.
     assert est.raw_peak_bpm == pytest.approx(ref, abs=0.1)
+    if est.harmonic_correction is HarmonicCorrection.NONE:
+        assert est.bpm == est.raw_peak_bpm
     assert est.frequency_hz == pytest.approx(est.bpm / 60.0)
 
 
