@@ -4,7 +4,8 @@ An integrator records a few minutes of people in front of the target camera (a c
 camera, a kiosk webcam), drops the files into a folder and runs::
 
     nox -s adapt -- --videos /path/to/folder
-    python -m training.adapt --checkpoint training/checkpoints/physnet.pt --videos DIR --out runs/adapt
+    python -m training.adapt --checkpoint training/checkpoints/physnet.pt --videos DIR \
+        --out runs/adapt
 
 The videos go through the SDK's face tracker (cached), then the model is fine-tuned with the
 contrastive objective of Gideon & Stent (2021): no contact sensor, no labels. The irrelevant power
@@ -45,8 +46,10 @@ __all__ = ["adapt", "get_args_parser", "main", "mean_ipr"]
 def mean_ipr(model: torch.nn.Module, loader: DataLoader[Any], fs_hz: float) -> float:
     """Mean irrelevant power ratio of the model's output over ``loader``'s clips."""
     model.eval()
-    vals = [float(irrelevant_power_ratio(model(b["video"]), fs_hz)) * b["video"].shape[0]
-            for b in loader]
+    vals = [
+        float(irrelevant_power_ratio(model(b["video"]), fs_hz)) * b["video"].shape[0]
+        for b in loader
+    ]
     n = sum(b["video"].shape[0] for b in loader)
     return float(sum(vals) / max(n, 1))
 
@@ -64,21 +67,40 @@ def adapt(
     out_dir: Path | None = None,
     progress: bool = True,
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Contrastive fine-tuning on unlabelled ``videos``; returns the lowest-IPR model and a report."""
-    clip = ClipConfig(int(cfg["clip_frames"]), float(cfg["fps"]), int(cfg["size"]),
-                      cfg.get("normalization", "temporal"))
-    train_ds = ClipDataset(videos, clip, train=True, labelled=False, seed=seed,
-                           samples_per_epoch=samples_per_epoch or None)
+    """Contrastive fine-tuning on unlabelled ``videos``; returns the lowest-IPR model, a report."""
+    clip = ClipConfig(
+        int(cfg["clip_frames"]),
+        float(cfg["fps"]),
+        int(cfg["size"]),
+        cfg.get("normalization", "temporal"),
+    )
+    train_ds = ClipDataset(
+        videos,
+        clip,
+        train=True,
+        labelled=False,
+        seed=seed,
+        samples_per_epoch=samples_per_epoch or None,
+    )
     eval_ds = ClipDataset(videos, clip, train=False, labelled=False)
     train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=False, drop_last=True)
     eval_loader = DataLoader(eval_ds, batch_size=batch_size, shuffle=False)
     if len(train_loader) == 0:
-        raise ValueError(f"videos: expected at least {batch_size} clips per epoch, got "
-                         f"{len(train_ds)}; pass more video or a smaller batch size")
+        raise ValueError(
+            f"videos: expected at least {batch_size} clips per epoch, got "
+            f"{len(train_ds)}; pass more video or a smaller batch size"
+        )
     args = argparse.Namespace(
-        mode="contrastive", loss="mcc", fps=float(cfg["fps"]), seed=seed, rank=0,
-        neg_ratio=list(cfg.get("neg_ratio", [0.66, 0.8])), n_views=int(cfg.get("n_views", 4)),
-        view_s=float(cfg.get("view_s", 5.0)), no_progress=not progress, distributed=False,
+        mode="contrastive",
+        loss="mcc",
+        fps=float(cfg["fps"]),
+        seed=seed,
+        rank=0,
+        neg_ratio=list(cfg.get("neg_ratio", [0.66, 0.8])),
+        n_views=int(cfg.get("n_views", 4)),
+        view_s=float(cfg.get("view_s", 5.0)),
+        no_progress=not progress,
+        distributed=False,
     )
     before = mean_ipr(model, eval_loader, clip.fs_hz)
     best_ipr, best_state, best_epoch = before, copy.deepcopy(model.state_dict()), -1
@@ -98,8 +120,14 @@ def adapt(
         if ipr < best_ipr:
             best_ipr, best_state, best_epoch = ipr, copy.deepcopy(model.state_dict()), epoch
     model.load_state_dict(best_state)
-    report = {"ipr_before": before, "ipr_after": best_ipr, "best_epoch": best_epoch,
-              "n_videos": len(videos), "n_eval_clips": len(eval_ds), "history": history}
+    report = {
+        "ipr_before": before,
+        "ipr_after": best_ipr,
+        "best_epoch": best_epoch,
+        "n_videos": len(videos),
+        "n_eval_clips": len(eval_ds),
+        "history": history,
+    }
     return model.eval(), report
 
 
@@ -124,7 +152,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
     from rppg_sdk.face import FaceTrackerOptions
 
     model, cfg = load_shipped_model(args.checkpoint)
@@ -132,19 +159,44 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     opts = FaceTrackerOptions(crop_size=max(64, int(cfg["size"])), skin_regions=False)
     records = folder_records(args.videos, fps_hz=float(cfg["fps"]))
-    videos = [preprocess_record(r, opts, cache_dir=args.cache_dir)
-              for r in tqdm(records, desc="preprocess", disable=args.no_progress)]
+    videos = [
+        preprocess_record(r, opts, cache_dir=args.cache_dir)
+        for r in tqdm(records, desc="preprocess", disable=args.no_progress)
+    ]
     channels = int(cfg.get("in_channels", 3))
     videos = [_channels(v, channels) for v in videos]
-    model, report = adapt(model, cfg, videos, epochs=args.epochs, lr=args.lr,
-                          batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
-                          seed=args.seed, out_dir=out, progress=not args.no_progress)
-    torch.save({"model": model.state_dict(), "config": {**cfg, "adapted_on": str(args.videos)},
-                "epoch": report["best_epoch"], "metrics": report}, out / "adapted.pt")
-    (out / "adapt.json").write_text(json.dumps(report, indent=2, default=lambda o: None
-                                               if isinstance(o, float) and math.isnan(o) else str(o)))
-    print(f"IPR before {report['ipr_before']:.4f} -> after {report['ipr_after']:.4f} "
-          f"(epoch {report['best_epoch']}); weights in {out / 'adapted.pt'}")
+    model, report = adapt(
+        model,
+        cfg,
+        videos,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        samples_per_epoch=args.samples_per_epoch,
+        seed=args.seed,
+        out_dir=out,
+        progress=not args.no_progress,
+    )
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "config": {**cfg, "adapted_on": str(args.videos)},
+            "epoch": report["best_epoch"],
+            "metrics": report,
+        },
+        out / "adapted.pt",
+    )
+    (out / "adapt.json").write_text(
+        json.dumps(
+            report,
+            indent=2,
+            default=lambda o: None if isinstance(o, float) and math.isnan(o) else str(o),
+        )
+    )
+    print(
+        f"IPR before {report['ipr_before']:.4f} -> after {report['ipr_after']:.4f} "
+        f"(epoch {report['best_epoch']}); weights in {out / 'adapted.pt'}"
+    )
     return report
 
 
@@ -157,8 +209,17 @@ def _channels(v: FaceVideo, channels: int) -> FaceVideo:
         frames = np.repeat(frames, 3, axis=3)
     elif channels == 1 and v.channels == 3:
         frames = frames.mean(axis=3, keepdims=True).round().astype(np.uint8)
-    return FaceVideo(frames, v.timestamps_s, v.ppg, v.bpm, v.fps_hz, v.subject_id, v.video_id,
-                     v.dataset, v.face_found)
+    return FaceVideo(
+        frames,
+        v.timestamps_s,
+        v.ppg,
+        v.bpm,
+        v.fps_hz,
+        v.subject_id,
+        v.video_id,
+        v.dataset,
+        v.face_found,
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Augmentations of the two papers, on clips shaped ``(C, T, H, W)`` (or batches ``(N, C, T, H, W)``).
+"""Augmentations of the two papers, on clips ``(C, T, H, W)`` (or batches ``(N, C, T, H, W)``).
 
 - **DA1** (AutoHR, Yu et al. 2020, section II-D): random spatio-temporal cutout tubes, each under
   20 % of the frame's area and 20 % of the clip's length, mimicking occlusion of the face.
@@ -85,12 +85,15 @@ class AugmentConfig:
             if not isinstance(v, int | float) or not 0.0 < float(v) <= 1.0:
                 raise ValueError(f"{name}: expected a share in (0, 1], got {v!r}")
         if not isinstance(self.cutout_max_tubes, int) or self.cutout_max_tubes < 1:
-            raise ValueError(f"cutout_max_tubes: expected an int >= 1, got {self.cutout_max_tubes!r}")
+            raise ValueError(
+                f"cutout_max_tubes: expected an int >= 1, got {self.cutout_max_tubes!r}"
+            )
         if not 0.1 <= float(self.stretch_min) <= 1.0:
             raise ValueError(f"stretch_min: expected a scale in [0.1, 1], got {self.stretch_min!r}")
         if not float(self.da2_low_bpm) < float(self.da2_high_bpm):
             raise ValueError(
-                f"da2_low_bpm < da2_high_bpm expected, got {self.da2_low_bpm} and {self.da2_high_bpm}"
+                "da2_low_bpm < da2_high_bpm expected, got "
+                f"{self.da2_low_bpm} and {self.da2_high_bpm}"
             )
 
 
@@ -121,8 +124,9 @@ def resample_video(clip: torch.Tensor, n_frames: int) -> torch.Tensor:
     x = clip if clip.ndim == 5 else clip.unsqueeze(0)
     if x.shape[2] == n_frames:
         return clip
-    out = F.interpolate(x, size=(n_frames, x.shape[3], x.shape[4]), mode="trilinear",
-                        align_corners=False)
+    out = F.interpolate(
+        x, size=(n_frames, x.shape[3], x.shape[4]), mode="trilinear", align_corners=False
+    )
     return out if clip.ndim == 5 else out.squeeze(0)
 
 
@@ -159,7 +163,7 @@ def cutout_tubes(
         y0 = int(rng.integers(0, h - th + 1))
         x0 = int(rng.integers(0, w - tw + 1))
         t0 = int(rng.integers(0, t - tl + 1))
-        out[:, t0:t0 + tl, y0:y0 + th, x0:x0 + tw] = fill
+        out[:, t0 : t0 + tl, y0 : y0 + th, x0 : x0 + tw] = fill
     return out
 
 
@@ -173,9 +177,7 @@ def needs_redraw(ppg: torch.Tensor, fs_hz: float, cfg: AugmentConfig) -> bool:
     return float(ipr.mean()) > cfg.ipr_max
 
 
-def frequency_resample(
-    clip: torch.Tensor, ratio: float, *, multiple_of: int = 4
-) -> torch.Tensor:
+def frequency_resample(clip: torch.Tensor, ratio: float, *, multiple_of: int = 4) -> torch.Tensor:
     """Contrastive negatives: squeeze ``(N, C, T, H, W)`` in time to about ``ratio * T`` frames.
 
     Played at the same frame rate the squeezed clip shows a heart rate ``1 / ratio`` times higher

@@ -40,7 +40,14 @@ from tqdm import tqdm
 
 from training.data.clips import normalize_clip
 from training.data.preprocess import FaceVideo
-from training.losses import heart_rate_bpm, hr_mae, hr_pearson, hr_rmse, waveform_mcc, waveform_snr_db
+from training.losses import (
+    heart_rate_bpm,
+    hr_mae,
+    hr_pearson,
+    hr_rmse,
+    waveform_mcc,
+    waveform_snr_db,
+)
 
 __all__ = [
     "MethodScores",
@@ -83,21 +90,31 @@ def model_waveform(
     win = np.hanning(clip_frames + 2)[1:-1]
     model.eval()
     for i in range(0, len(starts), batch_size):
-        chunk_starts = starts[i:i + batch_size]
-        x = torch.stack([
-            torch.from_numpy(np.ascontiguousarray(frames[s:s + clip_frames])).permute(3, 0, 1, 2)
-            for s in chunk_starts
-        ]).float()
+        chunk_starts = starts[i : i + batch_size]
+        x = torch.stack(
+            [
+                torch.from_numpy(np.ascontiguousarray(frames[s : s + clip_frames])).permute(
+                    3, 0, 1, 2
+                )
+                for s in chunk_starts
+            ]
+        ).float()
         if x.shape[-1] != size:
             n_, c, t, h, w = x.shape
-            x = torch.nn.functional.interpolate(
-                x.permute(0, 2, 1, 3, 4).reshape(n_ * t, c, h, w), size=(size, size), mode="area"
-            ).reshape(n_, t, c, size, size).permute(0, 2, 1, 3, 4)
+            x = (
+                torch.nn.functional.interpolate(
+                    x.permute(0, 2, 1, 3, 4).reshape(n_ * t, c, h, w),
+                    size=(size, size),
+                    mode="area",
+                )
+                .reshape(n_, t, c, size, size)
+                .permute(0, 2, 1, 3, 4)
+            )
         y = model(normalize_clip(x, normalization)).double().numpy()  # type: ignore[arg-type]
         for s, wave in zip(chunk_starts, y, strict=True):
             wave = (wave - wave.mean()) / (wave.std() + 1e-12)
-            out[s:s + clip_frames] += win * wave
-            weight[s:s + clip_frames] += win
+            out[s : s + clip_frames] += win * wave
+            weight[s : s + clip_frames] += win
     return out / np.maximum(weight, 1e-12)
 
 
@@ -150,17 +167,22 @@ class MethodScores:
 
 
 def _score_windows(
-    video_id: str, method: str, wave: FloatArray, truth_bpm: FloatArray, truth_ppg: FloatArray,
-    fs_hz: float, window: int,
+    video_id: str,
+    method: str,
+    wave: FloatArray,
+    truth_bpm: FloatArray,
+    truth_ppg: FloatArray,
+    fs_hz: float,
+    window: int,
 ) -> list[WindowResult]:
     out = []
     n = wave.shape[0]
     starts = list(range(0, max(1, n - window + 1), window))
     for s in starts:
-        seg = wave[s:s + window]
-        tb = truth_bpm[s:s + window]
+        seg = wave[s : s + window]
+        tb = truth_bpm[s : s + window]
         true = float(np.nanmean(tb)) if tb.size and np.isfinite(tb).any() else math.nan
-        ppg = truth_ppg[s:s + window] if truth_ppg.size else np.zeros(0)
+        ppg = truth_ppg[s : s + window] if truth_ppg.size else np.zeros(0)
         if math.isnan(true) and ppg.size and np.isfinite(ppg).all() and ppg.std() > 0:
             true = heart_rate_bpm(ppg, fs_hz)
         pred = heart_rate_bpm(seg, fs_hz)
@@ -181,9 +203,13 @@ def summarize(rows: Sequence[WindowResult], method: str) -> MethodScores:
     t = np.array([w.true_bpm for w in r])
     mcc = [w.mcc for w in r if math.isfinite(w.mcc)]
     return MethodScores(
-        method, len(r), hr_mae(p, t), hr_rmse(p, t),
+        method,
+        len(r),
+        hr_mae(p, t),
+        hr_rmse(p, t),
         hr_pearson(p, t) if len(r) > 1 else math.nan,
-        float(np.nanmean([w.snr_db for w in r])), float(np.mean(mcc)) if mcc else math.nan,
+        float(np.nanmean([w.snr_db for w in r])),
+        float(np.mean(mcc)) if mcc else math.nan,
     )
 
 
@@ -207,8 +233,11 @@ def evaluate_videos(
         frames = np.asarray(v.frames)
         if v.n_frames < clip_frames:
             continue
-        waves = {"model": model_waveform(model, frames, clip_frames=clip_frames, size=size,
-                                         normalization=norm)}
+        waves = {
+            "model": model_waveform(
+                model, frames, clip_frames=clip_frames, size=size, normalization=norm
+            )
+        }
         if frames.shape[3] == 3:
             waves["pos"] = pos_waveform(frames, fs)
             m = masks[i] if masks is not None else None
@@ -245,6 +274,7 @@ def _plot(rows: Sequence[WindowResult], path: Path, title: str) -> None:
 def _video_from_file(path: str, bpm: float, crop: int) -> tuple[FaceVideo, Any]:
     """A real video's crops (the SDK tracker, with skin masks for POS) and a constant truth."""
     from rppg_sdk.face import FaceTracker, FaceTrackerOptions
+
     from training.data.records import folder_records, iter_frames
 
     p = Path(path)
@@ -270,24 +300,41 @@ def _video_from_file(path: str, bpm: float, crop: int) -> tuple[FaceVideo, Any]:
     fps = cv2.VideoCapture(str(p)).get(cv2.CAP_PROP_FPS) or 30.0
     n = len(crops)
     full = [m if m is not None else np.ones((crop, crop), np.float32) for m in masks]
-    video = FaceVideo(np.stack(crops), np.asarray(ts), np.zeros(0), np.full(n, float(bpm)),
-                      float(fps), p.stem, p.stem, "video", np.ones(n, bool))
+    video = FaceVideo(
+        np.stack(crops),
+        np.asarray(ts),
+        np.zeros(0),
+        np.full(n, float(bpm)),
+        float(fps),
+        p.stem,
+        p.stem,
+        "video",
+        np.ones(n, bool),
+    )
     return video, np.stack(full)
 
 
 def get_args_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Evaluate an rPPG model against POS")
     p.add_argument("--checkpoint", required=True, help="best.pt / training/checkpoints/*.pt")
-    p.add_argument("--synthetic-heldout", action="store_true",
-                   help="the held-out fold of the synthetic set the model was trained with")
+    p.add_argument(
+        "--synthetic-heldout",
+        action="store_true",
+        help="the held-out fold of the synthetic set the model was trained with",
+    )
     p.add_argument("--data", default=None, help="ubfc-rppg | pure | cohface | mr-nirp-car")
     p.add_argument("--data-path", default=None)
     p.add_argument("--all", action="store_true", help="every video of --data, not one fold")
     p.add_argument("--folds", type=int, default=None, help="default: the checkpoint's")
     p.add_argument("--fold", type=int, default=None, help="default: the checkpoint's")
     p.add_argument("--video", action="append", default=[], help="a real video file")
-    p.add_argument("--video-bpm", type=float, action="append", default=[],
-                   help="its true heart rate (one per --video)")
+    p.add_argument(
+        "--video-bpm",
+        type=float,
+        action="append",
+        default=[],
+        help="its true heart rate (one per --video)",
+    )
     p.add_argument("--window-s", type=float, default=10.0)
     p.add_argument("--cache-dir", default="cache")
     p.add_argument("--out", default="runs/eval")
@@ -304,8 +351,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     model, cfg = load_shipped_model(args.checkpoint)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"checkpoint": str(args.checkpoint), "window_s": args.window_s,
-                               "sets": {}}
+    results: dict[str, Any] = {
+        "checkpoint": str(args.checkpoint),
+        "window_s": args.window_s,
+        "sets": {},
+    }
     all_rows: list[WindowResult] = []
 
     sets: list[tuple[str, list[FaceVideo], list[Any] | None]] = []
@@ -349,12 +399,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "dataset": {m: asdict(summarize(rows, m)) for m in methods},
             "per_video": per_video,
         }
-        _plot(rows, out / f"evaluation_{_safe(name)}.png", f"{Path(args.checkpoint).name} on {name}")
+        _plot(
+            rows, out / f"evaluation_{_safe(name)}.png", f"{Path(args.checkpoint).name} on {name}"
+        )
         for m in methods:
             s = summarize(rows, m)
-            print(f"{name:>22} {m:>8}: windows={s.n_windows:3d} MAE={s.mae_bpm:6.2f} "
-                  f"RMSE={s.rmse_bpm:6.2f} r={s.pearson_r:5.2f} SNR={s.snr_db:6.2f} dB "
-                  f"MCC={s.mcc:5.2f}")
+            print(
+                f"{name:>22} {m:>8}: windows={s.n_windows:3d} MAE={s.mae_bpm:6.2f} "
+                f"RMSE={s.rmse_bpm:6.2f} r={s.pearson_r:5.2f} SNR={s.snr_db:6.2f} dB "
+                f"MCC={s.mcc:5.2f}"
+            )
     with (out / "windows.csv").open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(WindowResult.__dataclass_fields__))
         w.writeheader()

@@ -95,23 +95,35 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--model-kwargs", type=_yaml_dict, default={}, help="e.g. '{width: 0.25}'")
     p.add_argument("--in-channels", type=int, default=3, help="3 (BGR) or 1 (near-infrared)")
     # data
-    p.add_argument("--data", default="synthetic",
-                   help="synthetic | ubfc-rppg | pure | cohface | mr-nirp-car | folder")
+    p.add_argument(
+        "--data",
+        default="synthetic",
+        help="synthetic | ubfc-rppg | pure | cohface | mr-nirp-car | folder",
+    )
     p.add_argument("--data-path", default=None, help="dataset root (real datasets / folder)")
     p.add_argument("--cache-dir", default="cache", help="preprocessed face clips go here")
-    p.add_argument("--synthetic", type=_yaml_dict, default={},
-                   help="options of training.data.synthetic.SyntheticSetConfig")
+    p.add_argument(
+        "--synthetic",
+        type=_yaml_dict,
+        default={},
+        help="options of training.data.synthetic.SyntheticSetConfig",
+    )
     p.add_argument("--folds", type=int, default=5, help="subject-wise folds")
     p.add_argument("--fold", type=int, default=0, help="which fold is held out for testing")
-    p.add_argument("--val-share", type=float, default=0.2,
-                   help="share of the training subjects held out for validation / selection")
+    p.add_argument(
+        "--val-share",
+        type=float,
+        default=0.2,
+        help="share of the training subjects held out for validation / selection",
+    )
     p.add_argument("--clip-frames", type=int, default=300, help="T, frames per clip (W * fps)")
     p.add_argument("--fps", type=float, default=30.0, help="clip frame rate")
     p.add_argument("--size", type=int, default=64, help="H = W of the clips")
     p.add_argument("--normalization", default="temporal", help="temporal | standard | none")
     p.add_argument("--samples-per-epoch", type=int, default=0, help="random clips per epoch")
-    p.add_argument("--augment", type=_yaml_dict, default={},
-                   help="options of training.augment.AugmentConfig")
+    p.add_argument(
+        "--augment", type=_yaml_dict, default={}, help="options of training.augment.AugmentConfig"
+    )
     # optimisation
     p.add_argument("--mode", default="supervised", help="supervised | contrastive")
     p.add_argument("--loss", default="neg_pearson", help=f"supervised loss: {sorted(LOSSES)}")
@@ -120,13 +132,26 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--weight-decay", type=float, default=1e-2)
     p.add_argument("--lr-min-ratio", type=float, default=0.05, help="cosine schedule floor")
-    p.add_argument("--max-train-minutes", type=float, default=0.0,
-                   help="stop after the epoch that crosses this wall time (0: no limit)")
-    p.add_argument("--stop-epoch", type=int, default=-1,
-                   help="stop after this epoch as if interrupted (the schedule still spans --epochs)")
+    p.add_argument(
+        "--max-train-minutes",
+        type=float,
+        default=0.0,
+        help="stop after the epoch that crosses this wall time (0: no limit)",
+    )
+    p.add_argument(
+        "--stop-epoch",
+        type=int,
+        default=-1,
+        help="stop after this epoch as if interrupted (the schedule still spans --epochs)",
+    )
     p.add_argument("--plot-every", type=int, default=5, help="redraw metrics.png every N epochs")
-    p.add_argument("--neg-ratio", type=float, nargs=2, default=[0.66, 0.8],
-                   help="contrastive negatives: frequency resampling ratio range")
+    p.add_argument(
+        "--neg-ratio",
+        type=float,
+        nargs=2,
+        default=[0.66, 0.8],
+        help="contrastive negatives: frequency resampling ratio range",
+    )
     p.add_argument("--n-views", type=int, default=4, help="MVTL views V_N")
     p.add_argument("--view-s", type=float, default=5.0, help="MVTL view length V_L (s)")
     # run
@@ -134,8 +159,11 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--ship-to", default=None, help="also write the best weights here")
     p.add_argument("--resume", default=None, help="checkpoint.pt to continue from")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--deterministic", action="store_true",
-                   help="deterministic kernels (slower; same numbers on every run)")
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic kernels (slower; same numbers on every run)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     p.add_argument("-j", "--workers", type=int, default=0, help="data-loading processes")
@@ -164,8 +192,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.set_defaults(**defaults)
     args = parser.parse_args(argv)
     for k in DICT_ARGS:
-        setattr(args, k, _yaml_dict(getattr(args, k)) if isinstance(getattr(args, k), str)
-                else dict(getattr(args, k) or {}))
+        setattr(
+            args,
+            k,
+            _yaml_dict(getattr(args, k))
+            if isinstance(getattr(args, k), str)
+            else dict(getattr(args, k) or {}),
+        )
     return args
 
 
@@ -188,8 +221,9 @@ def _init_distributed(args: argparse.Namespace) -> None:
         if str(args.device).startswith("cuda"):
             torch.cuda.set_device(args.local_rank)
             args.device = f"cuda:{args.local_rank}"
-        dist.init_process_group(backend=backend, init_method=args.dist_url,
-                                world_size=args.world_size, rank=args.rank)
+        dist.init_process_group(
+            backend=backend, init_method=args.dist_url, world_size=args.world_size, rank=args.rank
+        )
         dist.barrier()
 
 
@@ -197,16 +231,29 @@ def _is_main(args: argparse.Namespace) -> bool:
     return int(getattr(args, "rank", 0)) == 0
 
 
-def _spawn_entry(rank: int, args: argparse.Namespace, world_size: int, port: int,
-                 videos: Sequence[FaceVideo] | None) -> None:
-    os.environ.update({"RANK": str(rank), "WORLD_SIZE": str(world_size),
-                       "LOCAL_RANK": str(rank), "MASTER_ADDR": "127.0.0.1",
-                       "MASTER_PORT": str(port)})
+def _spawn_entry(
+    rank: int,
+    args: argparse.Namespace,
+    world_size: int,
+    port: int,
+    videos: Sequence[FaceVideo] | None,
+) -> None:
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "WORLD_SIZE": str(world_size),
+            "LOCAL_RANK": str(rank),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
+    )
     main(args, videos)
 
 
 def run_distributed(
-    args: argparse.Namespace, world_size: int, port: int = 29531,
+    args: argparse.Namespace,
+    world_size: int,
+    port: int = 29531,
     videos: Sequence[FaceVideo] | None = None,
 ) -> None:
     """Run :func:`main` in ``world_size`` local processes (what ``torchrun`` does on one host)."""
@@ -220,7 +267,8 @@ def run_distributed(
 
 def _seed_everything(seed: int, deterministic: bool) -> None:
     random.seed(seed)
-    np.random.seed(seed % (2**32))
+    # Legacy global numpy state, for any third-party code that still draws from it.
+    np.random.seed(seed % (2**32))  # noqa: NPY002
     torch.manual_seed(seed)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -234,20 +282,26 @@ def _load_videos(args: argparse.Namespace) -> list[FaceVideo]:
         from training.data.synthetic import SyntheticSetConfig, build_synthetic_videos
 
         cfg = SyntheticSetConfig(**{"fps_hz": args.fps, **args.synthetic})
-        return build_synthetic_videos(cfg, cache_dir=args.cache_dir,
-                                      progress=not args.no_progress and _is_main(args))
+        return build_synthetic_videos(
+            cfg, cache_dir=args.cache_dir, progress=not args.no_progress and _is_main(args)
+        )
     from training.data.preprocess import preprocess_record
     from training.data.records import folder_records, load_dataset
 
     if not args.data_path:
         raise ValueError(f"--data-path: expected the {args.data} root folder, got nothing")
-    records = (folder_records(args.data_path) if args.data == "folder"
-               else load_dataset(args.data, args.data_path))
+    records = (
+        folder_records(args.data_path)
+        if args.data == "folder"
+        else load_dataset(args.data, args.data_path)
+    )
     from rppg_sdk.face import FaceTrackerOptions
 
     opts = FaceTrackerOptions(crop_size=max(64, int(args.size)), skin_regions=False)
-    return [preprocess_record(r, opts, cache_dir=args.cache_dir)
-            for r in tqdm(records, desc="preprocess", disable=args.no_progress)]
+    return [
+        preprocess_record(r, opts, cache_dir=args.cache_dir)
+        for r in tqdm(records, desc="preprocess", disable=args.no_progress)
+    ]
 
 
 def build_datasets(
@@ -267,7 +321,9 @@ def build_datasets(
     train_idx, test_idx = subject_kfold(subjects, args.folds, args.fold, seed=args.seed)
     train_subjects = sorted({subjects[i] for i in train_idx})
     rng = np.random.default_rng(args.seed + 1)
-    n_val = max(1, int(round(args.val_share * len(train_subjects)))) if len(train_subjects) > 1 else 0
+    n_val = (
+        max(1, int(round(args.val_share * len(train_subjects)))) if len(train_subjects) > 1 else 0
+    )
     val_subjects = set(rng.permutation(train_subjects)[:n_val].tolist())
     contrastive = args.mode == "contrastive"
     tr = [vids[i] for i in train_idx if contrastive or subjects[i] not in val_subjects]
@@ -275,8 +331,15 @@ def build_datasets(
     te = [vids[i] for i in test_idx]
     clip = ClipConfig(int(args.clip_frames), float(args.fps), int(args.size), args.normalization)
     aug = AugmentConfig(**args.augment)
-    train_ds = ClipDataset(tr, clip, train=True, samples_per_epoch=args.samples_per_epoch or None,
-                           augment=aug, labelled=not contrastive, seed=args.seed)
+    train_ds = ClipDataset(
+        tr,
+        clip,
+        train=True,
+        samples_per_epoch=args.samples_per_epoch or None,
+        augment=aug,
+        labelled=not contrastive,
+        seed=args.seed,
+    )
     val_ds = ClipDataset(tr if contrastive else va, clip, train=False, labelled=True)
     test_ds = ClipDataset(te, clip, train=False, labelled=True)
     return train_ds, val_ds, test_ds
@@ -319,13 +382,21 @@ def train_one_epoch(
     loss_fn = LOSSES[args.loss] if args.mode == "supervised" else None
     rng = np.random.default_rng([args.seed, epoch, getattr(args, "rank", 0), 7])
     total, count, t0 = 0.0, 0, time.time()
-    bar = tqdm(loader, desc=f"epoch {epoch}", leave=False,
-               disable=args.no_progress or not _is_main(args))
+    bar = tqdm(
+        loader, desc=f"epoch {epoch}", leave=False, disable=args.no_progress or not _is_main(args)
+    )
     for batch in bar:
         video = batch["video"].to(device, non_blocking=True)
         if args.mode == "contrastive":
-            loss = contrastive_loss(model, video, args.fps, rng, neg_ratio=tuple(args.neg_ratio),
-                                    n_views=args.n_views, view_s=args.view_s)
+            loss = contrastive_loss(
+                model,
+                video,
+                args.fps,
+                rng,
+                neg_ratio=tuple(args.neg_ratio),
+                n_views=args.n_views,
+                view_s=args.view_s,
+            )
         else:
             assert loss_fn is not None
             pred = model(video)
@@ -347,8 +418,9 @@ def train_one_epoch(
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: DataLoader[Any], device: torch.device,
-            progress: bool = False) -> dict[str, np.ndarray]:
+def predict(
+    model: nn.Module, loader: DataLoader[Any], device: torch.device, progress: bool = False
+) -> dict[str, np.ndarray]:
     """Model waveforms, label waveforms and heart rates of every clip of ``loader``."""
     model.eval()
     preds, ppgs, bpms, vids = [], [], [], []
@@ -357,14 +429,19 @@ def predict(model: nn.Module, loader: DataLoader[Any], device: torch.device,
         ppgs.append(batch["ppg"].float())
         bpms.append(batch["bpm"].float())
         vids.append(torch.as_tensor(batch["video_index"]))
-    return {"pred": torch.cat(preds).numpy().astype(np.float64),
-            "ppg": torch.cat(ppgs).numpy().astype(np.float64),
-            "bpm": torch.cat(bpms).numpy().astype(np.float64),
-            "video_index": torch.cat(vids).numpy()}
+    return {
+        "pred": torch.cat(preds).numpy().astype(np.float64),
+        "ppg": torch.cat(ppgs).numpy().astype(np.float64),
+        "bpm": torch.cat(bpms).numpy().astype(np.float64),
+        "video_index": torch.cat(vids).numpy(),
+    }
 
 
 def evaluate(
-    model: nn.Module, loader: DataLoader[Any], device: torch.device, args: argparse.Namespace,
+    model: nn.Module,
+    loader: DataLoader[Any],
+    device: torch.device,
+    args: argparse.Namespace,
 ) -> dict[str, float]:
     """Validation metrics: supervised loss (when labelled), HR MAE/RMSE, waveform SNR, IPR.
 
@@ -464,7 +541,9 @@ def load_shipped_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module
     if not isinstance(ckpt, dict) or "model" not in ckpt or "config" not in ckpt:
         raise ValueError(f"{path}: expected a checkpoint with 'model' and 'config'")
     cfg = ckpt["config"]
-    model = build_model(cfg["model"], int(cfg.get("in_channels", 3)), **(cfg.get("model_kwargs") or {}))
+    model = build_model(
+        cfg["model"], int(cfg.get("in_channels", 3)), **(cfg.get("model_kwargs") or {})
+    )
     model.load_state_dict(ckpt["model"])
     return model.to(device).eval(), cfg
 
@@ -492,20 +571,33 @@ def main(args: argparse.Namespace, videos: Sequence[FaceVideo] | None = None) ->
         (out_dir / "config.json").write_text(json.dumps(_config_dict(args), indent=2))
 
     train_ds, val_ds, _ = build_datasets(args, videos)
-    sampler = (DistributedSampler(train_ds, num_replicas=args.world_size, rank=args.rank,
-                                  shuffle=True, seed=args.seed) if args.distributed else None)
-    train_loader = DataLoader(train_ds, batch_size=args.batch_size, sampler=sampler,
-                              shuffle=False, num_workers=args.workers, drop_last=True,
-                              persistent_workers=args.workers > 0)
-    val_loader = DataLoader(val_ds, batch_size=args.batch_size, shuffle=False,
-                            num_workers=args.workers)
+    sampler = (
+        DistributedSampler(
+            train_ds, num_replicas=args.world_size, rank=args.rank, shuffle=True, seed=args.seed
+        )
+        if args.distributed
+        else None
+    )
+    train_loader = DataLoader(
+        train_ds,
+        batch_size=args.batch_size,
+        sampler=sampler,
+        shuffle=False,
+        num_workers=args.workers,
+        drop_last=True,
+        persistent_workers=args.workers > 0,
+    )
+    val_loader = DataLoader(
+        val_ds, batch_size=args.batch_size, shuffle=False, num_workers=args.workers
+    )
 
     model: nn.Module = build_model(args.model, args.in_channels, **args.model_kwargs).to(device)
     if args.distributed:
         model = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=max(1, args.epochs), eta_min=args.lr * args.lr_min_ratio)
+        optimizer, T_max=max(1, args.epochs), eta_min=args.lr * args.lr_min_ratio
+    )
 
     start_epoch, best = 0, {"score": math.inf}
     if args.resume:
@@ -526,27 +618,46 @@ def main(args: argparse.Namespace, videos: Sequence[FaceVideo] | None = None) ->
         scheduler.step()
         if _is_main(args):
             metrics = evaluate(_unwrap(model), val_loader, device, args)
-            row = {"epoch": epoch, **stats, **metrics, "lr": optimizer.param_groups[0]["lr"],
-                   "wall_s": time.time() - t_start}
+            row = {
+                "epoch": epoch,
+                **stats,
+                **metrics,
+                "lr": optimizer.param_groups[0]["lr"],
+                "wall_s": time.time() - t_start,
+            }
             score = float(metrics.get(select_key, math.inf))
-            state = {"model": _unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "epoch": epoch,
-                     "config": _config_dict(args), "metrics": row}
+            state = {
+                "model": _unwrap(model).state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+                "config": _config_dict(args),
+                "metrics": row,
+            }
             if score < best["score"]:
                 best = {"score": score, "epoch": epoch, "metrics": row}
-                torch.save({"model": state["model"], "config": state["config"], "epoch": epoch,
-                            "metrics": row}, out_dir / "best.pt")
+                torch.save(
+                    {
+                        "model": state["model"],
+                        "config": state["config"],
+                        "epoch": epoch,
+                        "metrics": row,
+                    },
+                    out_dir / "best.pt",
+                )
             state["best"] = best
             torch.save(state, out_dir / "checkpoint.tmp.pt")
             os.replace(out_dir / "checkpoint.tmp.pt", out_dir / "checkpoint.pt")
             _append_csv(out_dir / "metrics.csv", row)
             if (epoch + 1) % max(1, args.plot_every) == 0 or epoch + 1 == args.epochs:
                 plot_metrics(out_dir / "metrics.csv", out_dir / "metrics.png")
-            summary = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                               for k, v in row.items())
+            summary = " ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+            )
             print(f"[{datetime.datetime.now():%H:%M:%S}] {summary}", flush=True)
         out_of_time = bool(args.max_train_minutes) and (
-            (time.time() - t_start) / 60 >= args.max_train_minutes)
+            (time.time() - t_start) / 60 >= args.max_train_minutes
+        )
         stop = out_of_time or epoch == args.stop_epoch
         if args.distributed:
             # Every rank must agree to stop, or the others wait forever at the next collective.

@@ -68,14 +68,17 @@ class ClipConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.clip_frames, int) or self.clip_frames < 8 or self.clip_frames % 4:
-            raise ValueError(f"clip_frames: expected an int >= 8 divisible by 4, got {self.clip_frames!r}")
+            raise ValueError(
+                f"clip_frames: expected an int >= 8 divisible by 4, got {self.clip_frames!r}"
+            )
         if not isinstance(self.size, int) or self.size < 16:
             raise ValueError(f"size: expected an int >= 16, got {self.size!r}")
         if not float(self.fs_hz) > 0:
             raise ValueError(f"fs_hz: expected a positive rate, got {self.fs_hz!r}")
         if self.normalization not in ("temporal", "standard", "none"):
             raise ValueError(
-                f"normalization: expected 'temporal', 'standard' or 'none', got {self.normalization!r}"
+                "normalization: expected 'temporal', 'standard' or 'none', got "
+                f"{self.normalization!r}"
             )
 
     @property
@@ -246,36 +249,43 @@ class ClipDataset(Dataset[dict[str, Any]]):
             return math.nan
         return float(np.nanmean(b))
 
-    def _make(self, vi: int, start: int, scale: float, rng: np.random.Generator | None
-              ) -> dict[str, Any]:
+    def _make(
+        self, vi: int, start: int, scale: float, rng: np.random.Generator | None
+    ) -> dict[str, Any]:
         cfg = self.config
         v = self.videos[vi]
         need = int(math.ceil(cfg.clip_frames * scale * self._rate[vi]))
-        frames = torch.from_numpy(np.ascontiguousarray(v.frames[start:start + need]))
+        frames = torch.from_numpy(np.ascontiguousarray(v.frames[start : start + need]))
         x = frames.permute(3, 0, 1, 2).float()  # (C, T', S, S)
         if x.shape[-1] != cfg.size or x.shape[-2] != cfg.size:
             x = F.interpolate(x, size=(cfg.size, cfg.size), mode="area")
         x = resample_video(x, cfg.clip_frames)
         x = normalize_clip(x, cfg.normalization)
-        if self.train and rng is not None and self.augment.cutout_p > 0 and (
-            rng.random() < self.augment.cutout_p
+        if (
+            self.train
+            and rng is not None
+            and self.augment.cutout_p > 0
+            and (rng.random() < self.augment.cutout_p)
         ):
             x = cutout_tubes(x, self.augment, rng)
         ppg = torch.zeros(cfg.clip_frames)
         bpm = math.nan
         if self.labelled and v.ppg.size:
-            raw = torch.from_numpy(np.asarray(v.ppg[start:start + need], dtype=np.float64))
+            raw = torch.from_numpy(np.asarray(v.ppg[start : start + need], dtype=np.float64))
             if bool(torch.isfinite(raw).all()):
                 ppg = _zscore(resample_ppg(raw, cfg.clip_frames)).float()
             else:
                 ppg = torch.full((cfg.clip_frames,), math.nan)
         if self.labelled and v.bpm.size:
-            seg = v.bpm[start:start + need]
+            seg = v.bpm[start : start + need]
             if np.isfinite(seg).any():
                 bpm = float(np.nanmean(seg)) * scale
-        if self.labelled and math.isnan(bpm) and bool(torch.isfinite(ppg).all()) and float(
-            ppg.abs().sum()
-        ) > 0:
+        if (
+            self.labelled
+            and math.isnan(bpm)
+            and bool(torch.isfinite(ppg).all())
+            and float(ppg.abs().sum()) > 0
+        ):
             bpm = _bpm_from_ppg(ppg.numpy(), cfg.fs_hz)
         return {
             "video": x.contiguous(),
@@ -292,7 +302,10 @@ def _bpm_from_ppg(ppg: np.ndarray, fs_hz: float) -> float:
     from rppg_sdk.dsp import SpectralOptions, estimate_heart_rate
 
     try:
-        return float(estimate_heart_rate(ppg.astype(np.float64), fs_hz,
-                                         SpectralOptions(band_hz=(40 / 60, 250 / 60))).bpm)
+        return float(
+            estimate_heart_rate(
+                ppg.astype(np.float64), fs_hz, SpectralOptions(band_hz=(40 / 60, 250 / 60))
+            ).bpm
+        )
     except ValueError:
         return math.nan

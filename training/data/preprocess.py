@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from rppg_sdk.face import FaceTracker, FaceTrackerOptions
 from tqdm import tqdm
 
-from rppg_sdk.face import FaceTracker, FaceTrackerOptions
 from training.data.records import VideoRecord, iter_frames
 
 __all__ = ["FaceVideo", "crop_faces", "load_face_video", "preprocess_record", "save_face_video"]
@@ -68,14 +68,17 @@ class FaceVideo:
     def __post_init__(self) -> None:
         t = self.frames.shape[0]
         if self.frames.ndim != 4 or self.frames.dtype != np.uint8:
-            raise ValueError(f"frames: expected (T, S, S, C) uint8, got {self.frames.shape} "
-                             f"{self.frames.dtype}")
+            raise ValueError(
+                f"frames: expected (T, S, S, C) uint8, got {self.frames.shape} {self.frames.dtype}"
+            )
         for name in ("timestamps_s", "face_found"):
             if getattr(self, name).shape != (t,):
                 raise ValueError(f"{name}: expected shape ({t},), got {getattr(self, name).shape}")
         for name in ("ppg", "bpm"):
             if getattr(self, name).size not in (0, t):
-                raise ValueError(f"{name}: expected 0 or {t} samples, got {getattr(self, name).size}")
+                raise ValueError(
+                    f"{name}: expected 0 or {t} samples, got {getattr(self, name).size}"
+                )
 
     @property
     def n_frames(self) -> int:
@@ -152,8 +155,9 @@ def preprocess_record(
     if not frames_ts:
         raise ValueError(f"{record.video_id}: expected frames, got none")
     t = np.array([ts for _, ts in frames_ts], dtype=np.float64)
-    crops, found = crop_faces((f for f, _ in frames_ts), opts, total=len(frames_ts),
-                              desc=record.video_id)
+    crops, found = crop_faces(
+        (f for f, _ in frames_ts), opts, total=len(frames_ts), desc=record.video_id
+    )
     video = FaceVideo(
         frames=crops,
         timestamps_s=t,
@@ -184,13 +188,17 @@ def save_face_video(video: FaceVideo, folder: str | Path) -> Path:
         ppg=video.ppg,
         bpm=video.bpm,
         face_found=video.face_found,
-        info=np.array(json.dumps({
-            "fps_hz": video.fps_hz,
-            "subject_id": video.subject_id,
-            "video_id": video.video_id,
-            "dataset": video.dataset,
-            "version": CACHE_VERSION,
-        })),
+        info=np.array(
+            json.dumps(
+                {
+                    "fps_hz": video.fps_hz,
+                    "subject_id": video.subject_id,
+                    "video_id": video.video_id,
+                    "dataset": video.dataset,
+                    "version": CACHE_VERSION,
+                }
+            )
+        ),
     )
     tmp_meta.replace(folder / "meta.npz")
     return folder
@@ -219,8 +227,11 @@ def load_face_video(folder: str | Path, *, mmap: bool = True) -> FaceVideo:
 def _cache_key(record: VideoRecord, opts: FaceTrackerOptions, drop_dark: bool) -> str:
     files = [record.video_path] if record.video_path is not None else list(record.frame_paths)
     h = hashlib.sha1()
-    h.update(json.dumps([CACHE_VERSION, record.dataset, record.video_id, asdict(opts),
-                         drop_dark]).encode())
+    h.update(
+        json.dumps(
+            [CACHE_VERSION, record.dataset, record.video_id, asdict(opts), drop_dark]
+        ).encode()
+    )
     for f in files:
         assert f is not None
         st = Path(f).stat()

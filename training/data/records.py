@@ -118,8 +118,11 @@ def _read_ubfc_truth(folder: Path) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(ppg, bpm, time_s) from ground_truth.txt (DATASET_2) or gtdump.xmp (DATASET_1)."""
     gt2 = folder / "ground_truth.txt"
     if gt2.is_file():
-        rows = [np.array(line.split(), dtype=np.float64) for line in gt2.read_text().splitlines()
-                if line.strip()]
+        rows = [
+            np.array(line.split(), dtype=np.float64)
+            for line in gt2.read_text().splitlines()
+            if line.strip()
+        ]
         if len(rows) < 3 or len({r.size for r in rows[:3]}) != 1:
             raise ValueError(f"{gt2}: expected 3 rows (ppg, bpm, time_s) of equal length")
         return rows[0], rows[1], rows[2]
@@ -143,8 +146,21 @@ def load_ubfc_rppg(root: str | Path) -> list[VideoRecord]:
         ppg, bpm, t = _read_ubfc_truth(folder)
         # The truth has one sample per frame; its time column is the frames' clock.
         t = t - t[0]
-        out.append(VideoRecord("ubfc-rppg", folder.name, folder.name, video, (), t.copy(),
-                               ppg, t, bpm, t.copy(), 30.0))
+        out.append(
+            VideoRecord(
+                "ubfc-rppg",
+                folder.name,
+                folder.name,
+                video,
+                (),
+                t.copy(),
+                ppg,
+                t,
+                bpm,
+                t.copy(),
+                30.0,
+            )
+        )
     if not out:
         raise FileNotFoundError(f"UBFC-rPPG: no subject*/vid.avi under {str(base)!r}")
     return out
@@ -187,10 +203,25 @@ def load_pure(root: str | Path) -> list[VideoRecord]:
         # The authors note the first two oximeter samples are corrupt.
         ppg, t_ppg, bpm = ppg[2:], t_ppg[2:], bpm[2:]
         subject = name.split("-")[0]
-        out.append(VideoRecord("pure", subject, name, None, tuple(frames),
-                               (t_img_ns - t0) * 1e-9, ppg, t_ppg, bpm, t_ppg.copy(), 30.0))
+        out.append(
+            VideoRecord(
+                "pure",
+                subject,
+                name,
+                None,
+                tuple(frames),
+                (t_img_ns - t0) * 1e-9,
+                ppg,
+                t_ppg,
+                bpm,
+                t_ppg.copy(),
+                30.0,
+            )
+        )
     if not out:
-        raise FileNotFoundError(f"PURE: no NN-MM/NN-MM.json with Image*.png frames under {str(base)!r}")
+        raise FileNotFoundError(
+            f"PURE: no NN-MM/NN-MM.json with Image*.png frames under {str(base)!r}"
+        )
     return out
 
 
@@ -213,8 +244,19 @@ def load_cohface(root: str | Path) -> list[VideoRecord]:
             ppg = np.asarray(f["pulse"], dtype=np.float64).ravel()
             t = np.asarray(f["time"], dtype=np.float64).ravel()
         subject = video.parent.parent.name
-        out.append(VideoRecord("cohface", subject, f"{subject}/{video.parent.name}", video, (),
-                               None, ppg, t - t[0], fps_hz=20.0))
+        out.append(
+            VideoRecord(
+                "cohface",
+                subject,
+                f"{subject}/{video.parent.name}",
+                video,
+                (),
+                None,
+                ppg,
+                t - t[0],
+                fps_hz=20.0,
+            )
+        )
     if not out:
         raise FileNotFoundError(f"COHFACE: no */*/data.avi with data.hdf5 under {str(base)!r}")
     return out
@@ -224,7 +266,10 @@ def load_cohface(root: str | Path) -> list[VideoRecord]:
 
 
 def load_mr_nirp_car(
-    root: str | Path, *, modality: str = "NIR", fps_hz: float = 30.0,
+    root: str | Path,
+    *,
+    modality: str = "NIR",
+    fps_hz: float = 30.0,
 ) -> list[VideoRecord]:
     """Records of MR-NIRP-Car: ``<clip>/{NIR,RGB}/Frame*.pgm`` + ``PulseOX/pulseOx.mat``.
 
@@ -241,8 +286,10 @@ def load_mr_nirp_car(
     from scipy.io import loadmat  # MATLAB v5 files
 
     out = []
-    for clip in sorted((p for p in base.rglob("*") if p.is_dir() and (p / modality).is_dir()),
-                       key=lambda p: _natural_key(str(p))):
+    for clip in sorted(
+        (p for p in base.rglob("*") if p.is_dir() and (p / modality).is_dir()),
+        key=lambda p: _natural_key(str(p)),
+    ):
         frames = sorted(clip.glob(f"{modality}/**/Frame*.pgm"), key=lambda p: _natural_key(p.name))
         mats = [m for m in clip.glob("PulseOX/**/*.mat") if m.stem.lower() == "pulseox"]
         if not frames or not mats:
@@ -255,12 +302,24 @@ def load_mr_nirp_car(
         t = t - t[0]
         m = re.match(r"(subject\s*\d+)", clip.name, flags=re.IGNORECASE)
         subject = m.group(1).replace(" ", "").lower() if m else clip.name
-        out.append(VideoRecord("mr-nirp-car", subject, clip.name, None, tuple(frames),
-                               np.arange(len(frames)) / fps_hz, ppg, t, fps_hz=fps_hz,
-                               near_infrared=modality == "NIR"))
+        out.append(
+            VideoRecord(
+                "mr-nirp-car",
+                subject,
+                clip.name,
+                None,
+                tuple(frames),
+                np.arange(len(frames)) / fps_hz,
+                ppg,
+                t,
+                fps_hz=fps_hz,
+                near_infrared=modality == "NIR",
+            )
+        )
     if not out:
         raise FileNotFoundError(
-            f"MR-NIRP-Car: no <clip>/{modality}/Frame*.pgm with PulseOX/pulseOx.mat under {str(base)!r}"
+            f"MR-NIRP-Car: no <clip>/{modality}/Frame*.pgm with PulseOX/pulseOx.mat under "
+            f"{str(base)!r}"
         )
     return out
 
@@ -284,8 +343,9 @@ def load_dataset(name: str, root: str | Path) -> list[VideoRecord]:
 # ----------------------------------------------------------------------------- frames
 
 
-def iter_frames(record: VideoRecord, *, drop_dark_frames: bool = False
-                ) -> Iterator[tuple[npt.NDArray[np.uint8], float]]:
+def iter_frames(
+    record: VideoRecord, *, drop_dark_frames: bool = False
+) -> Iterator[tuple[npt.NDArray[np.uint8], float]]:
     """Yield ``(frame, timestamp_s)``: BGR ``(H, W, 3)`` or grey ``(H, W)`` uint8 frames."""
     if record.video_path is not None:
         cap = cv2.VideoCapture(str(record.video_path))
@@ -316,18 +376,25 @@ def iter_frames(record: VideoRecord, *, drop_dark_frames: bool = False
             level = float(img.mean())
             if median_level is None:
                 sample = record.frame_paths[: min(31, len(record.frame_paths))]
-                levels = [float(_as_uint8(cv2.imread(str(p), cv2.IMREAD_UNCHANGED),
-                                          record.near_infrared,
-                                          hash((record.dataset, record.video_id))).mean())
-                          for p in sample]
+                levels = [
+                    float(
+                        _as_uint8(
+                            cv2.imread(str(p), cv2.IMREAD_UNCHANGED),
+                            record.near_infrared,
+                            hash((record.dataset, record.video_id)),
+                        ).mean()
+                    )
+                    for p in sample
+                ]
                 median_level = float(np.median(levels))
             if level < 0.5 * median_level:
                 continue
         yield img, float(ts[i]) if ts is not None else i / record.fps_hz
 
 
-def read_frames(record: VideoRecord, *, drop_dark_frames: bool = False
-                ) -> tuple[npt.NDArray[np.uint8], FloatArray]:
+def read_frames(
+    record: VideoRecord, *, drop_dark_frames: bool = False
+) -> tuple[npt.NDArray[np.uint8], FloatArray]:
     """All frames of ``record`` in memory: ``(frames (T, H, W[, 3]) uint8, timestamps_s (T,))``."""
     frames, times = [], []
     for f, t in iter_frames(record, drop_dark_frames=drop_dark_frames):
@@ -370,11 +437,24 @@ def folder_records(root: str | Path, *, fps_hz: float = 30.0) -> list[VideoRecor
     For self-supervised adaptation on footage from a target camera; there is no PPG.
     """
     base = _require_dir(root, "videos")
-    files = sorted((p for p in base.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES),
-                   key=lambda p: _natural_key(str(p)))
+    files = sorted(
+        (p for p in base.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES),
+        key=lambda p: _natural_key(str(p)),
+    )
     if not files:
         raise FileNotFoundError(f"videos: no {'/'.join(VIDEO_SUFFIXES)} files under {str(base)!r}")
     empty = np.zeros(0)
-    return [VideoRecord("folder", str(p.relative_to(base).with_suffix("")),
-                        str(p.relative_to(base)), p, (), None, empty, empty.copy(), fps_hz=fps_hz)
-            for p in files]
+    return [
+        VideoRecord(
+            "folder",
+            str(p.relative_to(base).with_suffix("")),
+            str(p.relative_to(base)),
+            p,
+            (),
+            None,
+            empty,
+            empty.copy(),
+            fps_hz=fps_hz,
+        )
+        for p in files
+    ]

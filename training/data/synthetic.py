@@ -112,11 +112,15 @@ def _nuisances(syn: Any, rng: np.random.Generator, cfg: SyntheticSetConfig) -> d
     if "heart_rate_variability" in spec_fields:
         out["heart_rate_variability"] = float(rng.uniform(0.0, 0.05))
     if "illumination_drift" in spec_fields:
-        out["illumination_drift"] = float(rng.uniform(0.0, 0.1)) if rng.random() < cfg.drift_share else 0.0
+        out["illumination_drift"] = (
+            float(rng.uniform(0.0, 0.1)) if rng.random() < cfg.drift_share else 0.0
+        )
     moving = rng.random() < cfg.motion_share
     if "motion" in spec_fields:
         kinds = _motion_kinds(syn)
-        out["motion"] = kinds[int(rng.integers(1, len(kinds)))] if moving and len(kinds) > 1 else kinds[0]
+        out["motion"] = (
+            kinds[int(rng.integers(1, len(kinds)))] if moving and len(kinds) > 1 else kinds[0]
+        )
     if "motion_amplitude_px" in spec_fields:
         out["motion_amplitude_px"] = float(rng.uniform(1.0, 6.0)) if moving else 0.0
     if "jpeg_quality" in spec_fields:
@@ -129,7 +133,9 @@ def _motion_kinds(syn: Any) -> list[Any]:
     enum_cls = getattr(syn, "Motion", None) or getattr(syn, "MotionKind", None)
     if enum_cls is not None:
         kinds = list(enum_cls)
-        kinds.sort(key=lambda k: 0 if str(getattr(k, "value", k)).lower() in ("none", "still") else 1)
+        kinds.sort(
+            key=lambda k: 0 if str(getattr(k, "value", k)).lower() in ("none", "still") else 1
+        )
         return kinds
     return ["none", "rigid", "periodic"]
 
@@ -141,8 +147,9 @@ def render_face_video(spec: Any, *, crop_size: int = 64, video_id: str = "synthe
 
     clip = syn.render_clip(spec)
     frames = clip.frames
-    crops, found = crop_faces(iter(frames), FaceTrackerOptions(crop_size=crop_size,
-                                                               skin_regions=False))
+    crops, found = crop_faces(
+        iter(frames), FaceTrackerOptions(crop_size=crop_size, skin_regions=False)
+    )
     n = crops.shape[0]
     return FaceVideo(
         frames=crops,
@@ -158,9 +165,11 @@ def render_face_video(spec: Any, *, crop_size: int = 64, video_id: str = "synthe
 
 
 def _spec_key(spec: Any, crop_size: int) -> str:
-    d = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-         for k, v in dataclasses.asdict(spec).items()
-         if not isinstance(v, np.ndarray) or v.size < 64}
+    d = {
+        k: (v.tolist() if isinstance(v, np.ndarray) else v)
+        for k, v in dataclasses.asdict(spec).items()
+        if not isinstance(v, np.ndarray) or v.size < 64
+    }
     face = getattr(spec, "face_image", None)
     if isinstance(face, np.ndarray):
         d["face_image"] = hashlib.sha1(np.ascontiguousarray(face).tobytes()).hexdigest()
