@@ -1,0 +1,222 @@
+"""Check deployed models: engine parity, and heart-rate accuracy of every variant against POS.
+
+``engine_parity``
+    A TensorRT engine (through the SDK's :class:`rppg_sdk.backends.tensorrt.TensorRTBackend`)
+    against ONNX Runtime on the same clips: max abs error and correlation, with bounds that
+    depend on the engine's precision.
+``accuracy`` / the command line
+    The same face videos scored by ``training.evaluate`` (chunked, overlapped inference; the
+    SDK's spectral core) for the PyTorch checkpoint, each ONNX variant in ONNX Runtime (FP32,
+    INT8, a smaller input) and POS: the cost in accuracy of each deployment choice.
+
+Example::
+
+    python -m deploy.verify --checkpoint training/checkpoints/physnet.pt \
+        --onnx fp32=python/rppg_sdk/models/physnet.onnx --onnx int8=build/deploy/physnet_int8.onnx \
+        --synthetic-heldout --video ../shared/data/real/evm_face/face.mp4 --video-bpm 52.5 \
+        --out build/deploy/verify_physnet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+__all__ = ["OrtModule", "accuracy", "engine_parity", "main", "parity_bounds"]
+
+
+class OrtModule(nn.Module):
+    """An ONNX model in ONNX Runtime behind the ``nn.Module`` call of the PyTorch models, so the
+    training evaluation code scores it exactly as it scores the checkpoint."""
+
+    def __init__(self, onnx_path: str | Path, threads: int = 0) -> None:
+        super().__init__()
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        if threads:
+            so.intra_op_num_threads = int(threads)
+        self.session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.session.run(None, {self.input_name: x.detach().float().numpy()})[0]
+        return torch.from_numpy(np.asarray(out))
+
+
+def parity_bounds(precision: str) -> tuple[float, float]:
+    """``(relative max abs error, min correlation)`` accepted for an engine of ``precision``.
+
+    FP32 engines use TF32-free kernels only when asked, so even "fp32" gets a loose-ish bound;
+    FP16 keeps ~3 decimal digits; INT8 is judged on the waveform's shape (correlation).
+    """
+    return {"fp32": (1e-3, 0.9999), "fp16": (2e-2, 0.999)}.get(precision, (0.25, 0.98))
+
+
+def engine_parity(
+    engine_path: str | Path,
+    onnx_path: str | Path,
+    *,
+    frames: int,
+    clips: npt.NDArray[np.float32] | None = None,
+    n_clips: int = 3,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """TensorRT engine against ONNX Runtime (CPU) on ``clips`` (default: random normal clips)."""
+    import onnxruntime as ort
+    from rppg_sdk.backends.tensorrt import TensorRTBackend
+
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    with TensorRTBackend(engine_path) as trt_backend:
+        s = trt_backend.spec
+        if clips is None:
+            rng = np.random.default_rng(seed)
+            clips = rng.standard_normal((n_clips, s.channels, frames, s.height, s.width)).astype(
+                np.float32
+            )
+        err, scale, corr = 0.0, 0.0, 1.0
+        for clip in clips:
+            x = np.ascontiguousarray(clip[None, :, :frames], dtype=np.float32)
+            ref = sess.run(None, {s.input_name: x})[0].reshape(1, -1)
+            out = trt_backend.infer(x)
+            err = max(err, float(np.max(np.abs(out - ref))))
+            scale = max(scale, float(np.max(np.abs(ref))))
+            corr = min(corr, float(np.corrcoef(out.ravel(), ref.ravel())[0, 1]))
+        rel, min_corr = parity_bounds(s.precision)
+        bound = rel * max(scale, 1e-6)
+        return {
+            "precision": s.precision,
+            "clips": int(len(clips)),
+            "frames": int(frames),
+            "max_abs_error": err,
+            "max_abs_output": scale,
+            "correlation": corr,
+            "bound": bound,
+            "min_correlation": min_corr,
+            "ok": bool(corr >= min_corr and (s.precision == "int8" or err <= bound)),
+        }
+
+
+def accuracy(
+    variants: dict[str, tuple[nn.Module, dict[str, Any]]],
+    sets: Sequence[tuple[str, list[Any], list[Any] | None]],
+    *,
+    window_s: float = 10.0,
+) -> dict[str, Any]:
+    """Heart-rate scores of every variant (and POS) on every set of face videos.
+
+    ``variants`` maps a label to ``(model, config)`` where the config has ``clip_frames``,
+    ``size`` and ``normalization`` (``training.evaluate.evaluate_videos``).
+    """
+    from training.evaluate import evaluate_videos, summarize
+
+    out: dict[str, Any] = {}
+    for set_name, videos, masks in sets:
+        res: dict[str, Any] = {}
+        for label, (model, cfg) in variants.items():
+            rows = evaluate_videos(model, cfg, videos, window_s=window_s, masks=masks,
+                                   progress=False)
+            res[label] = asdict(summarize(rows, "model"))
+            for m in sorted({w.method for w in rows} - {"model"}):
+                res.setdefault(m, asdict(summarize(rows, m)))
+        out[set_name] = res
+    return out
+
+
+def _plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = list(results)
+    labels = sorted({k for r in results.values() for k in r})
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(labels) * len(sets) / 2, 3.6))
+    width = 0.8 / max(1, len(sets))
+    for i, s in enumerate(sets):
+        maes = [results[s].get(lab, {}).get("mae_bpm", math.nan) for lab in labels]
+        ax.bar(np.arange(len(labels)) + i * width, maes, width, label=s)
+    ax.set_xticks(np.arange(len(labels)) + width * (len(sets) - 1) / 2, labels, rotation=20)
+    ax.set_ylabel("heart-rate MAE (bpm)")
+    ax.set_title("Deployment variants against POS", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Accuracy of deployed model variants against POS")
+    p.add_argument("--checkpoint", required=True, help="the trained model (PyTorch reference)")
+    p.add_argument("--onnx", action="append", default=[],
+                   help="LABEL=PATH of an ONNX variant (its sidecar gives its input size)")
+    p.add_argument("--synthetic-heldout", action="store_true",
+                   help="the held-out synthetic videos of the checkpoint's training set")
+    p.add_argument("--max-videos", type=int, default=0, help="at most this many held-out videos")
+    p.add_argument("--video", action="append", default=[], help="a real video file")
+    p.add_argument("--video-bpm", type=float, action="append", default=[])
+    p.add_argument("--window-s", type=float, default=10.0)
+    p.add_argument("--cache-dir", default="cache")
+    p.add_argument("--out", default="build/deploy/verify")
+    args = p.parse_args(argv)
+
+    from training.evaluate import _video_from_file
+    from training.train import _load_videos, build_datasets, load_shipped_model
+
+    model, cfg = load_shipped_model(args.checkpoint)
+    variants: dict[str, tuple[nn.Module, dict[str, Any]]] = {"torch": (model, cfg)}
+    for item in args.onnx:
+        label, _, path = item.partition("=")
+        if not path:
+            raise ValueError(f"--onnx: expected LABEL=PATH, got {item!r}")
+        side = json.loads(Path(path).with_suffix(".json").read_text()) if Path(path).with_suffix(
+            ".json").is_file() else {}
+        size = int(side.get("input", {}).get("height", cfg["size"]))
+        variants[label] = (OrtModule(path), {**cfg, "size": size})
+
+    sets: list[tuple[str, list[Any], list[Any] | None]] = []
+    if args.synthetic_heldout:
+        ns = argparse.Namespace(**cfg)
+        ns.cache_dir, ns.no_progress, ns.rank = args.cache_dir, False, 0
+        videos = _load_videos(ns)
+        _, _, test_ds = build_datasets(ns, videos)
+        chosen = list(test_ds.videos)[: args.max_videos or None]
+        sets.append(("synthetic-heldout", chosen, None))
+    if len(args.video_bpm) not in (0, len(args.video)):
+        raise ValueError("--video-bpm: expected one value per --video")
+    for i, path in enumerate(args.video):
+        bpm = args.video_bpm[i] if args.video_bpm else math.nan
+        v, m = _video_from_file(path, bpm, max(64, int(cfg["size"])))
+        sets.append((Path(path).name, [v], [m]))
+    if not sets:
+        print("verify: give --synthetic-heldout and/or --video", file=sys.stderr)
+        return 2
+
+    results = accuracy(variants, sets, window_s=args.window_s)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.json").write_text(json.dumps(results, indent=2, default=str))
+    _plot(results, out / "accuracy.png")
+    for set_name, res in results.items():
+        for label, s in res.items():
+            print(f"{set_name:>20} {label:>12}: windows={s['n_windows']:3d} "
+                  f"MAE={s['mae_bpm']:6.2f} RMSE={s['rmse_bpm']:6.2f} r={s['pearson_r']:5.2f} "
+                  f"SNR={s['snr_db']:6.2f} dB")
+    print(f"wrote {out / 'accuracy.json'} and {out / 'accuracy.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
