@@ -98,6 +98,14 @@ def test_mcc_in_band_scaling_and_noise() -> None:
     assert (max_cross_correlation(noise, torch.randn(8, 300), FS) <= 1.0 + 1e-5).all()
 
 
+def test_mcc_of_a_constant_prediction_is_zero_with_a_finite_gradient() -> None:
+    pred = torch.full((2, 300), 0.5, requires_grad=True)
+    mcc = max_cross_correlation(pred, batch(sine(1.2), sine(1.5)), FS)
+    assert mcc.tolist() == [0.0, 0.0]
+    (g,) = torch.autograd.grad(-mcc.mean(), pred)
+    assert torch.isfinite(g).all() and g.abs().max() < 1e3
+
+
 # ----------------------------------------------------------------------------- frequency losses
 
 

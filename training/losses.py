@@ -131,8 +131,12 @@ def pearson_r(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     p = p - p.mean(dim=1, keepdim=True)
     t = t - t.mean(dim=1, keepdim=True)
     num = (p * t).sum(dim=1)
-    den = torch.sqrt((p * p).sum(dim=1) * (t * t).sum(dim=1) + _EPS)
-    return num / den
+    energy = (p * p).sum(dim=1) * (t * t).sum(dim=1)
+    # A constant row has r = 0 and a zero (not an epsilon-sized, huge) gradient.
+    ok = energy > 0
+    den = torch.sqrt(torch.where(ok, energy, torch.ones_like(energy)))
+    r: torch.Tensor = torch.where(ok, num / den, torch.zeros_like(num))
+    return r
 
 
 def neg_pearson(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -177,10 +181,17 @@ def max_cross_correlation(pred: torch.Tensor, target: torch.Tensor, fs_hz: float
     weight[-1] = 1.0
     mag = cross.abs() * weight
     in_band = (mag * mask).sum(dim=1)
-    c_pr = in_band / (mag.sum(dim=1) + _EPS)
+    total = mag.sum(dim=1)
+    c_pr = in_band / torch.where(total > 0, total, torch.ones_like(total))
     cc = torch.fft.irfft(cross * mask, n=nfft, dim=1)
-    norm = torch.sqrt((p * p).sum(dim=1) * (t * t).sum(dim=1) + _EPS)
-    mcc: torch.Tensor = cc.max(dim=1).values / norm / c_pr.clamp_min(1e-6)
+    energy = (p * p).sum(dim=1) * (t * t).sum(dim=1)
+    den = torch.sqrt(torch.where(energy > 0, energy, torch.ones_like(energy))) * c_pr
+    den = torch.where(energy > 0, den, torch.zeros_like(den))
+    # A signal without in-band power (e.g. a constant) correlates with nothing: MCC 0, and a
+    # zero gradient rather than the huge one a small epsilon in the denominator would give.
+    ok = den > 0
+    safe = torch.where(ok, den, torch.ones_like(den))
+    mcc: torch.Tensor = torch.where(ok, cc.max(dim=1).values / safe, torch.zeros_like(den))
     return mcc
 
 
