@@ -534,6 +534,37 @@ def test_signal_quality_snr_and_ipr() -> None:
     assert est.irrelevant_power_ratio == pytest.approx(same.irrelevant_power_ratio)
 
 
+@PROPERTY
+@given(
+    bpm=st.floats(45.0, 120.0),  # 2nd harmonic inside the 0.7-4 Hz band
+    noise=st.floats(0.0, 2.0),
+    halfwidth_bpm=st.sampled_from([3.0, 6.0, 12.0]),
+    fs_hz=st.sampled_from([25.0, 30.0]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_signal_quality_matches_its_definition(
+    bpm: float, noise: float, halfwidth_bpm: float, fs_hz: float, seed: int
+) -> None:
+    """SNR (de Haan & Jeanne 2013): power within +-halfwidth of f0 and of 2 f0 over the rest of
+    the band, in dB; IPR (Gideon & Stent 2021): share of power outside the band. Both from the
+    same detrended Hann periodogram, here computed with scipy."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(10 * fs_hz)) / fs_hz
+    x = 5.0 + 0.2 * t + pulse_wave(t, bpm / 60.0, 1.0) + noise * rng.standard_normal(t.size)
+    opts = SpectralOptions(snr_halfwidth_bpm=halfwidth_bpm)
+    q = signal_quality(x, fs_hz, bpm, opts)
+    nfft = max(512, 1 << int(np.ceil(np.log2(2 * t.size))))
+    z = ref_detrend(x - x.mean(), auto_lambda(fs_hz))
+    f, p = scipy.signal.periodogram(z, fs_hz, window="hann", nfft=nfft, detrend="constant")
+    f0, hw = bpm / 60.0, halfwidth_bpm / 60.0
+    band = (f >= 0.7) & (f <= 4.0)
+    sig = (np.abs(f - f0) <= hw) | (np.abs(f - 2 * f0) <= hw)
+    snr_ref = 10 * np.log10(p[sig].sum() / p[band & ~sig].sum())
+    ipr_ref = p[~band].sum() / p.sum()
+    assert q.snr_db == pytest.approx(snr_ref, abs=1e-6)
+    assert q.irrelevant_power_ratio == pytest.approx(ipr_ref, abs=1e-9)
+
+
 def test_snr_falls_as_noise_rises() -> None:
     rng = np.random.default_rng(8)
     t = np.arange(300) / 30.0
