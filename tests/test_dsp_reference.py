@@ -420,6 +420,19 @@ def test_heart_rate_of_clean_pulse_is_its_frequency(fs_hz: float, bpm: float) ->
     assert est.harmonic_correction is HarmonicCorrection.NONE
 
 
+@pytest.mark.parametrize("bpm", [47.3, 66.6, 91.1, 137.9, 188.4])
+def test_heart_rate_does_not_depend_on_the_fft_grid(bpm: float) -> None:
+    """SpectralOptions.nfft: the peak is refined on the continuous spectrum, so a coarse grid
+    (300 samples at 30 Hz in 512 bins: 3.5 bpm apart) reads the same rate as a fine one."""
+    t = np.arange(300) / 30.0
+    x = pulse_wave(t, bpm / 60.0, 0.4) + 0.2 * np.random.default_rng(1).standard_normal(300)
+    rates = [
+        estimate_heart_rate(x, 30.0, SpectralOptions(nfft=k)).bpm for k in (300, 512, 4096, 2**16)
+    ]
+    assert max(rates) - min(rates) < 0.05, rates
+    assert rates[-1] == pytest.approx(ref_peak_bpm(x, 30.0), abs=0.05)
+
+
 def test_heart_rate_welch_matches_reference() -> None:
     fs_hz = 30.0
     t = np.arange(int(30 * fs_hz)) / fs_hz
