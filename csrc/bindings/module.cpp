@@ -30,7 +30,19 @@ std::string shape_str(const py::array& a) {
 
 Doubles new_doubles(py::ssize_t n) { return Doubles(n); }
 
-void push_frame(rppg::FrameRingBuffer& rb, const py::handle& obj, double timestamp_s) {
+double seconds(const py::handle& obj) {
+  // Any real number (float, int, numpy scalar) converts; anything else is named in the error.
+  if (!py::isinstance<py::str>(obj) && !py::isinstance<py::bytes>(obj)) {
+    const double v = PyFloat_AsDouble(obj.ptr());
+    if (!(v == -1.0 && PyErr_Occurred())) return v;
+    PyErr_Clear();
+  }
+  throw py::type_error("timestamp_s: expected a number of seconds, got " +
+                       std::string(py::str(obj.get_type().attr("__name__"))));
+}
+
+void push_frame(rppg::FrameRingBuffer& rb, const py::handle& obj, const py::handle& ts) {
+  const double timestamp_s = seconds(ts);
   if (!py::isinstance<py::array>(obj)) {
     throw py::type_error("frame: expected a numpy array, got " +
                          std::string(py::str(obj.get_type().attr("__name__"))));

@@ -7,30 +7,21 @@
 #include <stdexcept>
 #include <vector>
 
+#include "check.hpp"
 #include "fft.hpp"
 
 namespace rppg {
 
-namespace {
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
-}
-
-std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-}  // namespace
+using detail::num;
 
 // ------------------------------------------------------------------------------- resample
 
 std::size_t resampled_length(const double* t, std::size_t n, double fs_hz) {
-  require(n >= 2, "resample_uniform: expected at least 2 samples, got " + std::to_string(n));
-  require(std::isfinite(fs_hz) && fs_hz > 0,
+  RPPG_REQUIRE(n >= 2, "resample_uniform: expected at least 2 samples, got " + std::to_string(n));
+  RPPG_REQUIRE(std::isfinite(fs_hz) && fs_hz > 0,
           "resample_uniform: expected fs_hz > 0, got " + num(fs_hz));
   const double span = t[n - 1] - t[0];
-  require(std::isfinite(span) && span > 0,
+  RPPG_REQUIRE(std::isfinite(span) && span > 0,
           "resample_uniform: expected increasing timestamps, got a span of " + num(span) + " s");
   // A tiny tolerance keeps the last sample when the span is an exact multiple of 1/fs.
   return static_cast<std::size_t>(std::floor(span * fs_hz + 1e-9)) + 1;
@@ -40,7 +31,7 @@ void resample_uniform(const double* t, const double* v, std::size_t n, std::size
                       double fs_hz, double* grid_out, double* values_out) {
   const std::size_t m = resampled_length(t, n, fs_hz);
   for (std::size_t i = 1; i < n; ++i) {
-    require(t[i] > t[i - 1], "resample_uniform: expected strictly increasing timestamps, got " +
+    RPPG_REQUIRE(t[i] > t[i - 1], "resample_uniform: expected strictly increasing timestamps, got " +
                                  num(t[i]) + " after " + num(t[i - 1]));
   }
   std::size_t j = 0;  // t[j] <= tk < t[j + 1]
@@ -60,72 +51,75 @@ void resample_uniform(const double* t, const double* v, std::size_t n, std::size
 // ------------------------------------------------------------------------------- detrend
 
 namespace {
-// Banded LDL' factors of A = I + lambda^2 D2' D2: D (diagonal) and the unit lower triangle's
-// two sub-diagonals e (k+1, k) and f (k+2, k). They depend only on (n, lambda), which a
-// streaming caller repeats every update, so the last one is kept per thread.
+// The detrended signal is z - (I + lambda^2 D'D)^-1 z, D the (n-2) x n second-difference
+// operator. Solving that system directly fails for large lambda (its condition number is about
+// 16 lambda^2: NaN by lambda ~ 1e8). The Woodbury identity gives the same result as
+//   z - trend = D' (lambda^-2 I + D D')^-1 D z,
+// whose matrix W = lambda^-2 I + D D' is at least as well conditioned for every lambda and
+// tends to the exact linear-fit residual as lambda grows. W is symmetric positive definite and
+// pentadiagonal (D D' has 6 on the diagonal, -4 and 1 beside it), factorised as L diag(d) L'
+// with L's sub-diagonals e (k+1, k) and f (k+2, k). The factors depend only on (n, lambda),
+// which a streaming caller repeats every update, so the last ones are kept per thread.
 struct DetrendFactors {
-  std::size_t n = 0;
+  std::size_t m = 0;  // n - 2
   double lambda = 0.0;
-  std::vector<double> d, e, f;
+  std::vector<double> inv_d, e, f;
 };
 
-const DetrendFactors& detrend_factors(std::size_t n, double lambda) {
+const DetrendFactors& detrend_factors(std::size_t m, double lambda) {
   thread_local DetrendFactors cache;
-  if (cache.n == n && cache.lambda == lambda) return cache;
-  // A is symmetric, positive definite and pentadiagonal: diagonals a0 (main), a1 (+1), a2 (+2).
-  const double l2 = lambda * lambda;
-  std::vector<double> a0(n, 1.0), a1(n, 0.0), a2(n, 0.0);
-  const double c[3] = {1.0, -2.0, 1.0};
-  for (std::size_t r = 0; r + 2 < n; ++r) {
-    for (int i = 0; i < 3; ++i) {
-      a0[r + i] += l2 * c[i] * c[i];
-      if (i < 2) a1[r + i] += l2 * c[i] * c[i + 1];
-    }
-    a2[r] += l2 * c[0] * c[2];
-  }
-  std::vector<double> d(n), e(n, 0.0), f(n, 0.0);
-  for (std::size_t k = 0; k < n; ++k) {
-    double dk = a0[k];
+  if (cache.m == m && cache.lambda == lambda) return cache;
+  const double a0 = 6.0 + 1.0 / (lambda * lambda), a1 = -4.0, a2 = 1.0;
+  std::vector<double> d(m), e(m, 0.0), f(m, 0.0);
+  for (std::size_t k = 0; k < m; ++k) {
+    double dk = a0;
     if (k >= 1) dk -= e[k - 1] * e[k - 1] * d[k - 1];
     if (k >= 2) dk -= f[k - 2] * f[k - 2] * d[k - 2];
     d[k] = dk;
-    if (k + 1 < n) {
-      double ek = a1[k];
+    if (k + 1 < m) {
+      double ek = a1;
       if (k >= 1) ek -= f[k - 1] * e[k - 1] * d[k - 1];
       e[k] = ek / dk;
     }
-    if (k + 2 < n) f[k] = a2[k] / dk;
+    if (k + 2 < m) f[k] = a2 / dk;
   }
-  cache = DetrendFactors{n, lambda, std::move(d), std::move(e), std::move(f)};
+  for (double& v : d) v = 1.0 / v;
+  cache = DetrendFactors{m, lambda, std::move(d), std::move(e), std::move(f)};
   return cache;
 }
 }  // namespace
 
 void detrend(const double* x, std::size_t n, double lambda, double* out) {
-  require(n >= 3, "detrend: expected at least 3 samples, got " + std::to_string(n));
-  require(std::isfinite(lambda) && lambda > 0, "detrend: expected lambda > 0, got " + num(lambda));
-  const DetrendFactors& F = detrend_factors(n, lambda);
-  const std::vector<double>&d = F.d, &e = F.e, &f = F.f;
-  std::vector<double> y(n);
-  // Solve L D L' trend = x.
-  for (std::size_t k = 0; k < n; ++k) {
-    double v = x[k];
-    if (k >= 1) v -= e[k - 1] * y[k - 1];
-    if (k >= 2) v -= f[k - 2] * y[k - 2];
-    y[k] = v;
+  RPPG_REQUIRE(n >= 3, "detrend: expected at least 3 samples, got " + std::to_string(n));
+  RPPG_REQUIRE(std::isfinite(lambda) && lambda > 0,
+               "detrend: expected a finite lambda > 0, got " + num(lambda));
+  const std::size_t m = n - 2;
+  const DetrendFactors& F = detrend_factors(m, lambda);
+  const std::vector<double>&inv_d = F.inv_d, &e = F.e, &f = F.f;
+  // y = D z, then solve W y' = y in place (forward, diagonal, backward sweeps).
+  std::vector<double> y(m);
+  for (std::size_t k = 0; k < m; ++k) y[k] = x[k] - 2.0 * x[k + 1] + x[k + 2];
+  for (std::size_t k = 0; k < m; ++k) {
+    if (k >= 1) y[k] -= e[k - 1] * y[k - 1];
+    if (k >= 2) y[k] -= f[k - 2] * y[k - 2];
   }
-  for (std::size_t k = 0; k < n; ++k) y[k] /= d[k];
-  for (std::size_t k = n; k-- > 0;) {
-    double v = y[k];
-    if (k + 1 < n) v -= e[k] * y[k + 1];
-    if (k + 2 < n) v -= f[k] * y[k + 2];
-    y[k] = v;
+  for (std::size_t k = 0; k < m; ++k) y[k] *= inv_d[k];
+  for (std::size_t k = m; k-- > 0;) {
+    if (k + 1 < m) y[k] -= e[k] * y[k + 1];
+    if (k + 2 < m) y[k] -= f[k] * y[k + 2];
   }
-  for (std::size_t k = 0; k < n; ++k) out[k] = x[k] - y[k];
+  // out = D' y: column j of D holds 1, -2, 1 in rows j - 2, j - 1, j.
+  for (std::size_t j = 0; j < n; ++j) {
+    double v = 0.0;
+    if (j < m) v += y[j];
+    if (j >= 1 && j - 1 < m) v -= 2.0 * y[j - 1];
+    if (j >= 2) v += y[j - 2];
+    out[j] = v;
+  }
 }
 
 double detrend_lambda_for_cutoff(double fs_hz, double cutoff_hz) {
-  require(std::isfinite(fs_hz) && fs_hz > 0 && std::isfinite(cutoff_hz) && cutoff_hz > 0 &&
+  RPPG_REQUIRE(std::isfinite(fs_hz) && fs_hz > 0 && std::isfinite(cutoff_hz) && cutoff_hz > 0 &&
               cutoff_hz < fs_hz / 2,
           "detrend_lambda_for_cutoff: expected 0 < cutoff_hz < fs_hz / 2, got cutoff " +
               num(cutoff_hz) + " Hz at " + num(fs_hz) + " Hz");
@@ -144,12 +138,12 @@ std::vector<double> detrend(const std::vector<double>& x, double lambda) {
 
 void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double f_hi,
               double taper_hz, double* out) {
-  require(n >= 2, "bandpass: expected at least 2 samples, got " + std::to_string(n));
-  require(std::isfinite(fs_hz) && fs_hz > 0, "bandpass: expected fs_hz > 0, got " + num(fs_hz));
-  require(f_lo > 0 && f_lo < f_hi && f_hi < fs_hz / 2,
+  RPPG_REQUIRE(n >= 2, "bandpass: expected at least 2 samples, got " + std::to_string(n));
+  RPPG_REQUIRE(std::isfinite(fs_hz) && fs_hz > 0, "bandpass: expected fs_hz > 0, got " + num(fs_hz));
+  RPPG_REQUIRE(f_lo > 0 && f_lo < f_hi && f_hi < fs_hz / 2,
           "bandpass: expected 0 < f_lo < f_hi < fs/2 = " + num(fs_hz / 2) + ", got (" + num(f_lo) +
               ", " + num(f_hi) + ")");
-  require(std::isfinite(taper_hz) && taper_hz >= 0,
+  RPPG_REQUIRE(std::isfinite(taper_hz) && taper_hz >= 0,
           "bandpass: expected taper_hz >= 0, got " + num(taper_hz));
   // Mirror-pad by up to n - 1 samples each side: the padded signal is continuous and the FFT's
   // circular wrap joins two mirrored ends, so the edges ring far less than with zero padding.

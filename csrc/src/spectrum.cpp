@@ -29,6 +29,23 @@ std::size_t segment_length(const SpectralConfig& c, std::size_t n) {
   return c.welch_segment == 0 ? n : std::min(c.welch_segment, n);
 }
 
+// Periodic Hann (as scipy.signal.get_window("hann", L), fftbins=True) or all ones; the last one
+// is kept per thread since a stream asks for the same length every update.
+const std::vector<double>& window(std::size_t len, bool hann) {
+  thread_local std::vector<double> w;
+  thread_local bool w_hann = false;
+  if (w.size() == len && w_hann == hann) return w;
+  w.assign(len, 1.0);
+  w_hann = hann;
+  if (hann) {
+    const double pi = std::acos(-1.0);
+    for (std::size_t i = 0; i < len; ++i) {
+      w[i] = 0.5 - 0.5 * std::cos(2.0 * pi * static_cast<double>(i) / static_cast<double>(len));
+    }
+  }
+  return w;
+}
+
 // The signal cut into mean-removed, windowed segments, ready for FFTs or direct DTFT sums.
 class Spectrogram {
  public:
@@ -44,14 +61,7 @@ class Spectrogram {
                               : c.detrend_lambda;
     if (lambda > 0 && n >= 3) y = detrend(y, lambda);
 
-    std::vector<double> w(len_, 1.0);
-    if (c.hann) {
-      // Periodic Hann, as scipy.signal.get_window("hann", L) (fftbins=True).
-      const double pi = std::acos(-1.0);
-      for (std::size_t i = 0; i < len_; ++i) {
-        w[i] = 0.5 - 0.5 * std::cos(2.0 * pi * static_cast<double>(i) / static_cast<double>(len_));
-      }
-    }
+    const std::vector<double>& w = window(len_, c.hann);
     double w2 = 0.0;
     for (double v : w) w2 += v * v;
     const std::size_t step = std::max<std::size_t>(1, len_ / 2);

@@ -56,6 +56,7 @@ _MAX_ABS_VALUE = 1e150
 # Longest signal accepted (samples): 24 h at 30 Hz; longer is almost certainly a unit mistake.
 _MAX_SAMPLES = 24 * 3600 * 30
 _MAX_NFFT = 1 << 22
+_MIN_DETREND_LAMBDA = 1e-6
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -145,6 +146,11 @@ class SpectralOptions:
         _check_positive("welch_segment_s", self.welch_segment_s)
         if self.detrend_lambda is not None and self.detrend_lambda != "auto":
             _check_positive("detrend_lambda", self.detrend_lambda)
+            if self.detrend_lambda < _MIN_DETREND_LAMBDA:
+                raise ValueError(
+                    f"detrend_lambda: expected >= {_MIN_DETREND_LAMBDA:g}, "
+                    f"got {self.detrend_lambda:g}"
+                )
         _check_finite("half_harmonic_ratio", self.half_harmonic_ratio)
         _check_finite("missed_fundamental_ratio", self.missed_fundamental_ratio)
         _check_positive("snr_halfwidth_bpm", self.snr_halfwidth_bpm)
@@ -276,6 +282,24 @@ def _as_signal(name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int 
     return out
 
 
+def _options(options: SpectralOptions | None) -> SpectralOptions:
+    if options is None:
+        return SpectralOptions()
+    if not isinstance(options, SpectralOptions):
+        raise TypeError(f"options: expected SpectralOptions or None, got {type(options).__name__}")
+    return options
+
+
+def _samples_in(name: str, seconds: float, fs_hz: float) -> int:
+    """``seconds`` at ``fs_hz`` as a whole number of samples, bounded like any signal."""
+    samples = seconds * fs_hz
+    if not samples <= _MAX_SAMPLES:
+        raise ValueError(
+            f"{name}: expected at most {_MAX_SAMPLES / fs_hz:g} s at {fs_hz:g} Hz, got {seconds:g} s"
+        )
+    return int(round(samples))
+
+
 def _check_fs(fs_hz: float) -> float:
     _check_positive("fs_hz", fs_hz)
     if float(fs_hz) > 1e6:
@@ -285,7 +309,9 @@ def _check_fs(fs_hz: float) -> float:
 
 def _min_samples(fs_hz: float, band_hz: tuple[float, float]) -> int:
     """Samples needed for one full period of the band's low edge (and at least 8)."""
-    return max(8, math.ceil(fs_hz / band_hz[0]))
+    need = fs_hz / band_hz[0]
+    # A vanishing low edge asks for more samples than any signal may hold (not an overflow).
+    return max(8, math.ceil(need)) if need <= _MAX_SAMPLES else _MAX_SAMPLES + 1
 
 
 def _check_band_fits(fs_hz: float, band_hz: tuple[float, float]) -> None:
@@ -309,7 +335,7 @@ def _core_config(fs_hz: float, n: int, options: SpectralOptions) -> _core.Spectr
     cfg.nfft = int(options.nfft) if options.nfft is not None else 0
     cfg.hann = options.window == "hann"
     if options.method == "welch":
-        seg = int(round(options.welch_segment_s * fs_hz))
+        seg = _samples_in("welch_segment_s", options.welch_segment_s, fs_hz)
         cfg.welch_segment = max(8, min(seg, n))
     else:
         cfg.welch_segment = 0
@@ -360,8 +386,8 @@ def resample_uniform(
     span = float(t[-1] - t[0])
     if span * fs > _MAX_SAMPLES:
         raise ValueError(
-            f"timestamps_s: a span of {span:g} s at {fs:g} Hz gives more than "
-            f"{_MAX_SAMPLES} samples"
+            f"timestamps_s: expected a span of at most {_MAX_SAMPLES / fs:g} s at {fs:g} Hz, "
+            f"got {span:g} s"
         )
     one_d = v.ndim == 1
     grid_t, grid_v = _core.resample_uniform(t, v.reshape(t.shape[0], -1), fs)
@@ -385,6 +411,9 @@ def detrend(signal: npt.ArrayLike, lambda_: float = 100.0) -> FloatArray:
     """
     x = _as_signal("signal", signal, min_len=3)
     _check_positive("lambda_", lambda_)
+    if lambda_ < _MIN_DETREND_LAMBDA:
+        # Below this the trend is the signal itself (and 1 / lambda^2 overflows near 1e-154).
+        raise ValueError(f"lambda_: expected >= {_MIN_DETREND_LAMBDA:g}, got {lambda_:g}")
     return _core.detrend(x, float(lambda_))
 
 
@@ -429,7 +458,7 @@ def power_spectrum(
     The signal is mean-removed and, unless ``options.detrend_lambda`` is ``None``, detrended
     first.
     """
-    opts = options or SpectralOptions()
+    opts = _options(options)
     fs = _check_fs(fs_hz)
     x = _as_signal("signal", signal, min_len=_min_samples(fs, opts.band_hz))
     freqs, power = _core.power_spectrum(x, _core_config(fs, x.shape[0], opts))
@@ -454,7 +483,7 @@ def estimate_heart_rate(
     options
         Spectral options; defaults to :class:`SpectralOptions()`.
     """
-    opts = options or SpectralOptions()
+    opts = _options(options)
     fs = _check_fs(fs_hz)
     x = _as_signal("signal", signal, min_len=_min_samples(fs, opts.band_hz))
     r = _core.estimate_heart_rate(x, _core_config(fs, x.shape[0], opts))
@@ -472,7 +501,7 @@ def signal_quality(
     signal: npt.ArrayLike, fs_hz: float, bpm: float, options: SpectralOptions | None = None
 ) -> SignalQuality:
     """SNR (dB) around a given heart rate and the irrelevant power ratio of a waveform."""
-    opts = options or SpectralOptions()
+    opts = _options(options)
     fs = _check_fs(fs_hz)
     _check_positive("bpm", bpm)
     x = _as_signal("signal", signal, min_len=_min_samples(fs, opts.band_hz))
@@ -520,7 +549,7 @@ def extract_pulse(
     lo, hi = _check_band(band_hz)
     _check_band_fits(fs, (lo, hi))
     _check_positive("window_s", window_s)
-    win = int(round(window_s * fs))
+    win = _samples_in("window_s", window_s, fs)
     if win < 2:
         raise ValueError(f"window_s: expected at least 2 samples at {fs:g} Hz, got {window_s} s")
     x = _as_signal(
@@ -567,20 +596,29 @@ class FrameRingBuffer:
             raise TypeError(f"capacity: expected an int, got {type(capacity).__name__}")
         if capacity < 1:
             raise ValueError(f"capacity: expected >= 1, got {capacity}")
-        shape = tuple(frame_shape)
+        try:
+            shape = tuple(frame_shape)
+        except TypeError:
+            raise TypeError(
+                f"frame_shape: expected a tuple (H, W, C), got {type(frame_shape).__name__}"
+            ) from None
         if len(shape) == 2:
             shape = (*shape, 1)
         if len(shape) != 3 or not all(isinstance(s, int | np.integer) and s > 0 for s in shape):
             raise ValueError(
                 f"frame_shape: expected (H, W, C) of positive ints, got {frame_shape!r}"
             )
-        dt = np.dtype(dtype)
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype: expected uint8 or float32, got {dtype!r}") from None
         if dt not in (np.dtype(np.uint8), np.dtype(np.float32)):
             raise TypeError(f"dtype: expected uint8 or float32, got {dt}")
-        nbytes = int(capacity) * int(np.prod(shape)) * dt.itemsize
+        nbytes = int(capacity) * math.prod(int(v) for v in shape) * dt.itemsize
         if nbytes > 8 << 30:
             raise ValueError(
-                f"capacity: {capacity} frames of {shape} need {nbytes} bytes (> 8 GiB)"
+                f"capacity: expected frames totalling at most 8 GiB, got {capacity} frames of "
+                f"{shape} = {nbytes} bytes"
             )
         h, w, c = (int(s) for s in shape)
         self._impl = _core.FrameRingBuffer(int(capacity), h, w, c, dt.name)
@@ -618,7 +656,9 @@ class FrameRingBuffer:
         ValueError
             ``n`` below 1 or above :attr:`size`.
         """
-        frames, timestamps_s = self._impl.window(n)
+        if not isinstance(n, int | np.integer) or isinstance(n, bool):
+            raise TypeError(f"n: expected an int, got {type(n).__name__}")
+        frames, timestamps_s = self._impl.window(int(n))
         return frames, timestamps_s
 
     @property

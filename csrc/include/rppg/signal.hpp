@@ -20,7 +20,7 @@ void resample_uniform(const double* timestamps_s, const double* values, std::siz
                       std::size_t channels, double fs_hz, double* grid_out, double* values_out);
 
 /// Smoothness-priors detrending (Tarvainen, Ranta-aho & Karjalainen 2002): returns
-/// x - (I + lambda^2 D2' D2)^-1 x, solved by a banded LDL' factorisation in O(n). n >= 3.
+/// x - (I + lambda^2 D2' D2)^-1 x, in O(n) through a banded factorisation. n >= 3, lambda >= 1e-6.
 void detrend(const double* x, std::size_t n, double lambda, double* out);
 
 /// The lambda whose high-pass half-power cut-off is `cutoff_hz` at `fs_hz`. The detrender is
