@@ -33,14 +33,18 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
-import torch
-from torch import nn
 
 from deploy.trt_onnx_ops import unsupported_nodes
+
+if TYPE_CHECKING:
+    from torch import nn
+
+# torch is imported inside the functions that need it: checking an exported file, its sidecar
+# and the TensorRT build (deploy/gpu_check.sh) run where only ONNX Runtime is installed.
 
 __all__ = [
     "INPUT_NAME",
@@ -172,6 +176,8 @@ def load_model(
     name
         Model name in the sidecar (default: the architecture).
     """
+    import torch
+
     if checkpoint is None:
         from training.models import build_model
 
@@ -241,6 +247,8 @@ def export_onnx(
     Returns the path written. The graph's input is ``"video"`` ``(N, C, T, H, W)`` float32 and its
     output ``"pulse"`` ``(N, T)``; ``H`` and ``W`` are fixed to ``spec.size``.
     """
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     t = int(example_frames or min(spec.clip_frames, 64))
@@ -312,6 +320,7 @@ def check_parity(
     ``shapes`` are ``(N, T)`` pairs; default: the training clip and ``(2, 64)``.
     """
     import onnxruntime as ort
+    import torch
 
     shapes = list(shapes or [(1, spec.clip_frames), (2, 64)])
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -369,6 +378,8 @@ def make_sidecar(
     ``onnx`` (file, sha256, opset, dynamic axes, producer), ``parity``, ``training``,
     ``created_utc``.
     """
+    import torch
+
     onnx_path = Path(onnx_path)
     out: dict[str, Any] = {
         "format": SIDECAR_FORMAT,

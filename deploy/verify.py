@@ -26,33 +26,39 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import torch
-from torch import nn
 
-__all__ = ["OrtModule", "accuracy", "engine_parity", "main", "parity_bounds"]
+if TYPE_CHECKING:
+    from torch import nn
+
+# torch is imported only where a PyTorch model is involved: engine_parity runs on GPU machines
+# that have ONNX Runtime and TensorRT but no torch.
+
+__all__ = ["accuracy", "engine_parity", "main", "ort_module", "parity_bounds"]
 
 
-class OrtModule(nn.Module):
+def ort_module(onnx_path: str | Path, threads: int = 0) -> nn.Module:
     """An ONNX model in ONNX Runtime behind the ``nn.Module`` call of the PyTorch models, so the
     training evaluation code scores it exactly as it scores the checkpoint."""
+    import onnxruntime as ort
+    import torch
+    from torch import nn
 
-    def __init__(self, onnx_path: str | Path, threads: int = 0) -> None:
-        super().__init__()
-        import onnxruntime as ort
+    so = ort.SessionOptions()
+    if threads:
+        so.intra_op_num_threads = int(threads)
+    session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
 
-        so = ort.SessionOptions()
-        if threads:
-            so.intra_op_num_threads = int(threads)
-        self.session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+    class OrtModule(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = session.run(None, {input_name: x.detach().float().numpy()})[0]
+            return torch.from_numpy(np.asarray(out))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.session.run(None, {self.input_name: x.detach().float().numpy()})[0]
-        return torch.from_numpy(np.asarray(out))
+    return OrtModule()
 
 
 def parity_bounds(precision: str) -> tuple[float, float]:
@@ -184,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         side = json.loads(Path(path).with_suffix(".json").read_text()) if Path(path).with_suffix(
             ".json").is_file() else {}
         size = int(side.get("input", {}).get("height", cfg["size"]))
-        variants[label] = (OrtModule(path), {**cfg, "size": size})
+        variants[label] = (ort_module(path), {**cfg, "size": size})
 
     sets: list[tuple[str, list[Any], list[Any] | None]] = []
     if args.synthetic_heldout:

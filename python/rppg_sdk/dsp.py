@@ -295,7 +295,8 @@ def _samples_in(name: str, seconds: float, fs_hz: float) -> int:
     samples = seconds * fs_hz
     if not samples <= _MAX_SAMPLES:
         raise ValueError(
-            f"{name}: expected at most {_MAX_SAMPLES / fs_hz:g} s at {fs_hz:g} Hz, got {seconds:g} s"
+            f"{name}: expected at most {_MAX_SAMPLES / fs_hz:g} s at {fs_hz:g} Hz, "
+            f"got {seconds:g} s"
         )
     return int(round(samples))
 
