@@ -80,3 +80,17 @@ def adapt(session: nox.Session) -> None:
     session.install(TORCH)
     session.install(".[train,test]")
     session.run("python", "-m", "training.adapt", *session.posargs)
+
+
+@nox.session
+def build_engine(session: nox.Session) -> None:
+    """ONNX export + parity + TensorRT engine: `nox -s build_engine -- --model physnet [--fp16]`.
+
+    Exports training/checkpoints/<model>.pt (or takes the model shipped in the SDK), checks it
+    (onnx.checker, TensorRT operator support, parity with PyTorch), then builds the engine. Where
+    there is no TensorRT 10 or no NVIDIA GPU it stops after the ONNX checks with one message and
+    exit status 3 (deploy/gpu_check.sh runs the rest on a GPU machine).
+    """
+    session.install(TORCH)
+    session.install(".[train]")
+    session.run("python", "-m", "deploy.build_engine", *(session.posargs or ["--model", "physnet"]))

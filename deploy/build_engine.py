@@ -443,6 +443,15 @@ def get_args_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _bundled_onnx(model: str) -> Path:
+    from rppg_sdk.models import bundled_model_path
+
+    path = bundled_model_path(model)
+    print(f"no checkpoint at training/checkpoints/{model}.pt: using the model shipped in the SDK, "
+          f"{path}")
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Export + verify the ONNX model, then build (and check) the engine; see module docstring."""
     from rppg_sdk.backends.tensorrt import (
@@ -464,16 +473,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         ops = check_onnx(onnx_path)
         sidecar = read_sidecar(onnx_path)
         print(f"ONNX model {onnx_path}: onnx.checker passed; TensorRT supports its {len(ops)} ops")
+        checks = "onnx.checker, TensorRT operator support"
     else:
         from deploy.export_onnx import export_model, load_model
 
         ckpt = Path(args.checkpoint or f"training/checkpoints/{args.model}.pt")
         if not ckpt.is_file() and not args.random_init:
-            print(f"build_engine: no checkpoint at {ckpt}; train one (training/train.py), pass "
-                  "--checkpoint, --onnx, or --random-init for an untrained model", file=sys.stderr)
-            return 2
+            if args.checkpoint:
+                print(f"build_engine: no checkpoint at {ckpt}", file=sys.stderr)
+                return 2
+            # No training run here: the model shipped in the SDK is the next best source.
+            return main([*(argv if argv is not None else sys.argv[1:]), "--onnx",
+                         str(_bundled_onnx(args.model))])
         model, spec = load_model(None if args.random_init else ckpt, model=args.model)
         onnx_path, sidecar = export_model(model, spec, out_dir / f"{spec.name}.onnx")
+        checks = "onnx.checker, TensorRT operator support, parity with PyTorch"
 
     # 2. TensorRT: stop here, with one clear message, where it cannot run.
     try:
@@ -482,9 +496,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise TensorRTUnavailableError("no NVIDIA GPU (the CUDA driver reports no device)")
     except TensorRTUnavailableError as exc:
         print(
-            f"build_engine: the ONNX model {onnx_path} is exported and verified, but no TensorRT "
-            f"engine can be built on this machine: {exc}. Run deploy/gpu_check.sh on a machine "
-            "with an NVIDIA GPU (or a Jetson with JetPack 6) to build and check the engine.",
+            f"build_engine: the ONNX model {onnx_path} passed its checks ({checks}), but no "
+            f"TensorRT engine can be built on this machine: {exc}. Run deploy/gpu_check.sh on a "
+            "machine with an NVIDIA GPU (or a Jetson with JetPack 6) to build and check it.",
             file=sys.stderr,
         )
         return EXIT_NO_TENSORRT
