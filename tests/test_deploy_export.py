@@ -178,3 +178,20 @@ def test_read_sidecar_requires_the_json_beside_the_model(tmp_path):
     (tmp_path / "x.json").write_text("[]")
     with pytest.raises(ValueError, match="input"):
         read_sidecar(tmp_path / "x.onnx")
+
+
+def test_calibration_clips_from_a_real_face_video():
+    from conftest import require_real_data
+
+    from deploy.calibrate import calibration_clips
+
+    video = require_real_data("evm_face", "face.mp4")
+    clips = calibration_clips(f"video:{video}", frames=64, size=32, n_clips=3)
+    assert clips.shape == (3, 3, 64, 32, 32) and clips.dtype == np.float32
+    assert np.isfinite(clips).all()
+    # "temporal" normalisation: unit standard deviation over each clip.
+    assert np.allclose(clips.reshape(3, -1).std(axis=1), 1.0, atol=0.01)
+    with pytest.raises(ValueError, match="1-channel"):
+        calibration_clips(f"video:{video}", frames=64, size=32, channels=1, n_clips=1)
+    with pytest.raises(ValueError, match="source"):
+        calibration_clips("webcam", frames=64, size=32)
