@@ -79,8 +79,9 @@ class EngineOptions:
     Parameters
     ----------
     precision
-        ``"fp32"``, ``"fp16"`` or ``"int8"`` (INT8 also enables FP16 for layers without an INT8
-        kernel, and needs calibration clips or a calibration cache).
+        ``"fp32"`` (TF32 off: the exact reference), ``"fp16"`` or ``"int8"`` (INT8 also
+        enables FP16 for layers without an INT8 kernel, and needs calibration clips or a
+        calibration cache).
     workspace_mib
         Limit of the builder's workspace memory pool (scratch for tactics), MiB. Jetson Orin Nano
         shares its 8 GB between CPU and GPU: keep this modest there.
@@ -306,6 +307,9 @@ def build_engine(
     profile.set_shape(input_name, (n0, c, t0, h, w), (n1, c, t1, h, w), (n2, c, t2, h, w))
     config.add_optimization_profile(profile)
 
+    if options.precision == "fp32":
+        # TF32 is on by default on Ampere and later: an "fp32" engine is the exact reference.
+        config.clear_flag(trt_mod.BuilderFlag.TF32)
     if options.precision in ("fp16", "int8"):
         if not builder.platform_has_fast_fp16:
             log("warning: this GPU has no fast FP16; the engine may be slower than FP32")

@@ -64,8 +64,9 @@ def ort_module(onnx_path: str | Path, threads: int = 0) -> nn.Module:
 def parity_bounds(precision: str) -> tuple[float, float]:
     """``(relative max abs error, min correlation)`` accepted for an engine of ``precision``.
 
-    FP32 engines use TF32-free kernels only when asked, so even "fp32" gets a loose-ish bound;
-    FP16 keeps ~3 decimal digits; INT8 is judged on the waveform's shape (correlation).
+    FP32 engines are built without TF32 (different kernels and summation order still leave
+    ~1e-6 relative differences); FP16 keeps ~3 decimal digits; INT8 is judged on the waveform's
+    shape (correlation).
     """
     return {"fp32": (1e-3, 0.9999), "fp16": (2e-2, 0.999)}.get(precision, (0.25, 0.98))
 

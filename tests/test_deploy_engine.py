@@ -72,6 +72,7 @@ def make_fake_trt(**behaviour: Any) -> types.ModuleType:
         FP16 = _Enum("FP16")
         INT8 = _Enum("INT8")
         GPU_FALLBACK = _Enum("GPU_FALLBACK")
+        TF32 = _Enum("TF32")
 
     class DeviceType:
         GPU = _Enum("GPU")
@@ -158,7 +159,7 @@ def make_fake_trt(**behaviour: Any) -> types.ModuleType:
 
     class Config:
         def __init__(self) -> None:
-            self.flags: set[str] = set()
+            self.flags: set[str] = {"TF32"}  # on by default, as in TensorRT
             self.pools: dict[str, int] = {}
             self.profiles: list[Profile] = []
             self.int8_calibrator: Any = None
@@ -169,6 +170,9 @@ def make_fake_trt(**behaviour: Any) -> types.ModuleType:
 
         def set_flag(self, flag: _Enum) -> None:
             self.flags.add(flag.name)
+
+        def clear_flag(self, flag: _Enum) -> None:
+            self.flags.discard(flag.name)
 
         def set_memory_pool_limit(self, pool: _Enum, size: int) -> None:
             self.pools[pool.name] = size
@@ -352,7 +356,7 @@ def test_fp16_engine_flags_pool_profile_and_metadata(fake_trt, onnx_file, tmp_pa
     built = fake_trt.built[-1]
     cfg = built["config"]
     assert built["network"].flags == 0  # TensorRT 10: no EXPLICIT_BATCH flag
-    assert cfg.flags == {"FP16"}
+    assert cfg.flags == {"FP16", "TF32"}
     assert cfg.pools == {"WORKSPACE": 256 << 20}
     assert len(cfg.profiles) == 1
     lo, opt, hi = cfg.profiles[0].shapes["video"]
@@ -369,7 +373,7 @@ def test_fp16_engine_flags_pool_profile_and_metadata(fake_trt, onnx_file, tmp_pa
 def test_fp32_sets_no_precision_flag(fake_trt, onnx_file, tmp_path):
     build_engine(onnx_file, tmp_path / "e.engine", _options(precision="fp32"), sidecar=SIDECAR,
                  log=lambda s: None)
-    assert fake_trt.built[-1]["config"].flags == set()
+    assert fake_trt.built[-1]["config"].flags == set()  # and TF32 cleared
 
 
 def test_int8_calibrates_on_the_clips_then_reuses_its_cache(fake_trt, onnx_file, tmp_path):
