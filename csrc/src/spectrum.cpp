@@ -252,7 +252,9 @@ void validate(const SpectralConfig& c, std::size_t n) {
 }
 
 std::size_t effective_nfft(const SpectralConfig& c, std::size_t n) {
-  if (c.nfft != 0) return c.nfft;
+  // A length with a large prime factor makes KissFFT quadratic (seconds for a few million
+  // points): round up to the next length whose factors are 2, 3 and 5.
+  if (c.nfft != 0) return detail::next_fast_length(c.nfft);
   const std::size_t len = segment_length(c, n);
   return detail::next_pow2(std::max<std::size_t>(2 * len, 512));
 }

@@ -10,7 +10,8 @@ struct SpectralConfig {
   double fs_hz = 30.0;
   double f_lo_hz = 0.7;  // heart-rate band: 0.7-4.0 Hz is 42-240 bpm
   double f_hi_hz = 4.0;
-  /// FFT length after zero-padding; 0 picks the next power of two >= max(2 * L, 512), L the
+  /// FFT length after zero-padding, rounded up to the next length whose prime factors are 2, 3
+  /// and 5 (fast); 0 picks the next power of two >= max(2 * L, 512), L the
   /// segment length (the peak is refined on the continuous spectrum afterwards, so a finer
   /// grid only costs time).
   std::size_t nfft = 0;
