@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -242,12 +243,14 @@ def test_one_pusher_one_reader(shape: tuple[int, int, int]) -> None:
     timestamps, each frame's every pixel equal to its own index (the frame pushed at t = i /
     1000 is filled with i % 256). The largest shape exercises the GIL-free copy path."""
     rb = FrameRingBuffer(64, shape, np.uint8)
-    total = 3000 if shape[0] < 200 else 600
+    total = 20000 if shape[0] < 200 else 1500
     errors: list[str] = []
     windows_seen = 0
     done = threading.Event()
+    start = threading.Barrier(2)  # both threads run from the first push on
 
     def pusher() -> None:
+        start.wait()
         try:
             for i in range(total):
                 rb.push(np.full(shape, i % 256, np.uint8), i / 1000.0)
@@ -256,6 +259,7 @@ def test_one_pusher_one_reader(shape: tuple[int, int, int]) -> None:
 
     def reader() -> None:
         nonlocal windows_seen
+        start.wait()
         while not done.is_set() or windows_seen == 0:
             held = rb.size
             if held == 0:
@@ -277,10 +281,16 @@ def test_one_pusher_one_reader(shape: tuple[int, int, int]) -> None:
                 return
 
     threads = [threading.Thread(target=pusher), threading.Thread(target=reader)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=120)
+    # Small frames are pushed with the GIL held: switch threads often so reads interleave.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=120)
+    finally:
+        sys.setswitchinterval(interval)
     assert not any(th.is_alive() for th in threads), "deadlock: a thread did not finish"
     assert not errors, errors[:3]
     assert windows_seen > 0
