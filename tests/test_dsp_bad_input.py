@@ -305,6 +305,16 @@ def test_options_must_be_spectral_options() -> None:
     _check_raises(TypeError, signal_quality, GOOD, FS, 72.0, "hann")
 
 
+@pytest.mark.parametrize("nfft", [65521, 1000003, 4194301])  # primes
+def test_prime_nfft_does_not_hang(nfft: int) -> None:
+    """A prime FFT length made KissFFT quadratic (minutes for 4194301). Any nfft in range must
+    answer as fast as a smooth one, with the same heart rate."""
+    for func in (estimate_heart_rate, power_spectrum):
+        call_checked(func, GOOD, FS, SpectralOptions(nfft=nfft))
+    est = estimate_heart_rate(GOOD, FS, SpectralOptions(nfft=nfft))
+    assert est.bpm == pytest.approx(estimate_heart_rate(GOOD, FS).bpm, abs=0.05)
+
+
 @pytest.mark.parametrize("window_s", [1e308, 1e300, float("inf"), 0.0, -1.0, 0.01])
 def test_pulse_window_bounds(window_s: float) -> None:
     _check_raises(ValueError, extract_pulse, GOOD_RGB, FS, window_s=window_s)
