@@ -23,9 +23,11 @@ void resample_uniform(const double* timestamps_s, const double* values, std::siz
 /// x - (I + lambda^2 D2' D2)^-1 x, in O(n) through a banded factorisation. n >= 3, lambda >= 1e-6.
 void detrend(const double* x, std::size_t n, double lambda, double* out);
 
-/// The lambda whose high-pass half-power cut-off is `cutoff_hz` at `fs_hz`. The detrender is
-/// a high-pass with |H|^2 = (lambda s)^2 / (1 + (lambda s)^2), s = 2 - 2 cos(w) ~ w^2; so
-/// lambda = 1 / w_c^2 with w_c = 2 pi cutoff / fs (lambda = 100 at 30 Hz is ~0.48 Hz).
+/// The lambda that puts the detrender's cut-off at `cutoff_hz` for `fs_hz`. The detrender is a
+/// high-pass with gain H = (lambda s)^2 / (1 + (lambda s)^2), s = 2 - 2 cos(w) ~ w^2 (w in
+/// rad/sample); this returns lambda = 1 / s(w_c), where the gain is 1/2 (lambda = 100 at 30 Hz:
+/// ~0.48 Hz).
+/// Twice the cut-off frequency already passes 0.94 of the amplitude.
 double detrend_lambda_for_cutoff(double fs_hz, double cutoff_hz);
 std::vector<double> detrend(const std::vector<double>& x, double lambda);
 
