@@ -157,9 +157,6 @@ class SpectralOptions:
         _check_positive("snr_halfwidth_bpm", self.snr_halfwidth_bpm)
 
 
-_DEFAULT_OPTIONS = SpectralOptions()
-
-
 @dataclass(frozen=True)
 class Spectrum:
     """A one-sided power spectrum: ``power[k]`` at ``freqs_hz[k]`` (arbitrary units)."""
@@ -284,6 +281,9 @@ def _as_signal(name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int 
                 raise ValueError(f"{name}: expected finite values, got NaN or inf")
             raise ValueError(f"{name}: expected |values| <= {_MAX_ABS_VALUE:g}, got {peak:g}")
     return out
+
+
+_DEFAULT_OPTIONS = SpectralOptions()
 
 
 def _options(options: SpectralOptions | None) -> SpectralOptions:
