@@ -93,10 +93,10 @@ class SpectralOptions:
         it counts as irrelevant.
     nfft
         FFT length after zero-padding, rounded up to the next length whose prime factors are
-        only 2, 3 and 5 (a large prime factor makes an FFT quadratic). ``None`` picks the next power of two at or above
-        ``max(2 * n, 512)`` (``n`` the signal or Welch segment length). The peak is refined on
-        the continuous spectrum afterwards, so the reported heart rate is not quantised to the
-        bin spacing either way.
+        only 2, 3 and 5 (a large prime factor makes an FFT quadratic). ``None`` picks the next
+        power of two at or above ``max(2 * n, 512)`` (``n`` the signal or Welch segment
+        length). The peak is refined on the continuous spectrum afterwards, so the reported
+        heart rate is not quantised to the bin spacing either way.
     window
         ``"hann"`` (default) or ``"boxcar"`` (no window).
     method
