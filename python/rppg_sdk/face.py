@@ -176,7 +176,9 @@ def validate_frame(frame: Any) -> UInt8Array:
             f"frame: expected shape (H, W, 3) BGR or (H, W) / (H, W, 1) gray, got {frame.shape}"
         )
     if frame.shape[0] < 8 or frame.shape[1] < 8:
-        raise ValueError(f"frame: expected at least 8x8 pixels, got {frame.shape[1]}x{frame.shape[0]}")
+        raise ValueError(
+            f"frame: expected at least 8x8 pixels, got {frame.shape[1]}x{frame.shape[0]}"
+        )
     return frame
 
 
@@ -217,9 +219,7 @@ class _HaarDetector:
         boxes = self._cascade.detectMultiScale(
             gray, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side)
         )
-        return [
-            ((x / scale, y / scale, w / scale, h / scale), 1.0) for (x, y, w, h) in boxes
-        ]
+        return [((x / scale, y / scale, w / scale, h / scale), 1.0) for (x, y, w, h) in boxes]
 
     def close(self) -> None:
         pass
@@ -285,9 +285,7 @@ class FaceTracker:
 
     def __init__(self, options: FaceTrackerOptions = FaceTrackerOptions()) -> None:  # noqa: B008
         if not isinstance(options, FaceTrackerOptions):
-            raise TypeError(
-                f"options: expected FaceTrackerOptions, got {type(options).__name__}"
-            )
+            raise TypeError(f"options: expected FaceTrackerOptions, got {type(options).__name__}")
         self.options = options
         mp = None if options.detector == "haar" else _import_mediapipe()
         if options.detector == "mediapipe" and mp is None:
@@ -341,8 +339,10 @@ class FaceTracker:
             self.reset()
         self._frame_shape = img.shape
 
-        due = self._box is None or self._misses > 0 or (
-            self._frame_index % self.options.detect_every_n_frames == 0
+        due = (
+            self._box is None
+            or self._misses > 0
+            or (self._frame_index % self.options.detect_every_n_frames == 0)
         )
         self._frame_index += 1
         moved = False
@@ -425,7 +425,8 @@ class FaceTracker:
             not moved
             and self._mask is not None
             and self._mask_points is not None
-            and float(np.mean(np.linalg.norm(pts - self._mask_points, axis=1))) < _MASK_UPDATE_SHIFT * cs
+            and float(np.mean(np.linalg.norm(pts - self._mask_points, axis=1)))
+            < _MASK_UPDATE_SHIFT * cs
         ):
             return
         self._mask_points = pts
@@ -447,7 +448,9 @@ def _enlarge(
     return (cx - w * scale / 2.0, cy - h * scale / 2.0, w * scale, h * scale)
 
 
-def _inside(inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]) -> bool:
+def _inside(
+    inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]
+) -> bool:
     x, y, w, h = inner
     ox, oy, ow, oh = outer
     return x >= ox and y >= oy and x + w <= ox + ow and y + h <= oy + oh

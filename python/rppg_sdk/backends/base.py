@@ -1,0 +1,138 @@
+"""The interface every model backend implements, and the input description it carries.
+
+A backend turns one normalised chunk of face crops, ``(1, C, T, H, W)`` float32, into one pulse
+waveform ``(1, T)``. It knows nothing of faces, timestamps or heart rates: the monitor feeds it
+chunks and stitches the outputs (:mod:`rppg_sdk.methods.model`).
+
+Two implementations: :class:`rppg_sdk.backends.onnxruntime.OnnxRuntimeBackend` (any ONNX model,
+CPU or GPU through ONNX Runtime) and :class:`rppg_sdk.backends.tensorrt.TensorRTBackend` (a
+serialized TensorRT 10 engine on NVIDIA GPUs). Both expose a ``spec`` with the fields of
+:class:`ModelInputSpec`, read from the model's sidecar JSON (``<model>.json``, written by
+``deploy/export_onnx.py``) or, without one, from the model's own input shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Backend", "InputSpec", "ModelInputSpec", "Normalization"]
+
+Float32Array = npt.NDArray[np.float32]
+
+#: How a chunk is normalised before the model sees it (must match training; see
+#: :func:`rppg_sdk.methods.model.normalize_chunk`).
+Normalization = str  # "temporal" | "standard" | "none"
+
+
+class InputSpec(Protocol):
+    """What a backend's model expects (read-only view shared by all backends)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def fps_hz(self) -> float: ...
+    @property
+    def normalization(self) -> str: ...
+    @property
+    def channel_order(self) -> str: ...
+    @property
+    def min_frames(self) -> int: ...
+    @property
+    def max_frames(self) -> int: ...
+    @property
+    def frames_multiple_of(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class ModelInputSpec:
+    """What a model expects as input; satisfies :class:`InputSpec`.
+
+    Attributes
+    ----------
+    name
+        Model name (from the sidecar; else the file stem).
+    channels
+        ``C``: 3 (colour, in ``channel_order``) or 1 (near-infrared / gray).
+    height, width
+        Face-crop size in pixels (64 for the shipped models).
+    fps_hz
+        Frame rate the model was trained at; chunks are resampled to it.
+    normalization
+        ``"temporal"``, ``"standard"`` or ``"none"`` (see
+        :func:`rppg_sdk.methods.model.normalize_chunk`).
+    channel_order
+        ``"BGR"``, ``"RGB"`` or ``"NIR"``.
+    min_frames, max_frames
+        Chunk lengths ``T`` the model accepts.
+    frames_multiple_of
+        ``T`` must be a multiple of this (pooling in time).
+    recommended_frames
+        The ``T`` the model was trained on; ``None`` when unknown.
+    """
+
+    name: str
+    channels: int
+    height: int
+    width: int
+    fps_hz: float = 30.0
+    normalization: str = "temporal"
+    channel_order: str = "BGR"
+    min_frames: int = 1
+    max_frames: int = 100_000
+    frames_multiple_of: int = 1
+    recommended_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels: expected 1 or 3, got {self.channels}")
+        if self.height < 1 or self.width < 1:
+            raise ValueError(f"height, width: expected positive, got {self.height}x{self.width}")
+        if not self.fps_hz > 0:
+            raise ValueError(f"fps_hz: expected a positive frame rate, got {self.fps_hz}")
+        if self.normalization not in ("temporal", "standard", "none"):
+            raise ValueError(
+                "normalization: expected 'temporal', 'standard' or 'none', got "
+                f"{self.normalization!r}"
+            )
+        if self.channel_order not in ("BGR", "RGB", "NIR"):
+            raise ValueError(
+                f"channel_order: expected 'BGR', 'RGB' or 'NIR', got {self.channel_order!r}"
+            )
+        if not 1 <= self.min_frames <= self.max_frames:
+            raise ValueError(
+                f"min_frames, max_frames: expected 1 <= min <= max, got {self.min_frames}, "
+                f"{self.max_frames}"
+            )
+        if self.frames_multiple_of < 1:
+            raise ValueError(f"frames_multiple_of: expected >= 1, got {self.frames_multiple_of}")
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model runtime: normalised chunk ``(1, C, T, H, W)`` float32 -> pulse ``(1, T)``.
+
+    Implementations must be usable from one worker thread other than the one that made them
+    (the monitor runs inference off the caller's thread) and must raise ``ValueError`` for a
+    chunk of the wrong shape.
+    """
+
+    @property
+    def spec(self) -> InputSpec: ...
+
+    def infer(self, chunk: Float32Array) -> Float32Array:
+        """Pulse ``(1, T)`` float32 of one normalised chunk ``(1, C, T, H, W)`` float32."""
+        ...
+
+    def close(self) -> None:
+        """Free the runtime's resources (idempotent)."""
+        ...
