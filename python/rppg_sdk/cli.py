@@ -1,0 +1,332 @@
+"""``rppg-sdk``: the command line.
+
+``rppg-sdk demo``
+    Render a short semi-synthetic face video with a known heart rate (scikit-image's astronaut;
+    no camera, download or GPU), measure it, print truth against estimate, write a plot.
+``rppg-sdk measure VIDEO``
+    Measure a video file: progress bar, readings to CSV or JSON, optional PNG plot.
+``rppg-sdk live --camera N``
+    A camera with the heart rate drawn on it, where a display exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+_METHODS = ("pos", "chrom", "green", "mono", "model")
+
+
+class CliError(Exception):
+    """A problem to report in one line, without a traceback."""
+
+
+def _monitor_options(args: argparse.Namespace, **extra: Any) -> Any:
+    from rppg_sdk.monitor import MonitorOptions  # noqa: PLC0415
+
+    method = args.method
+    if getattr(args, "model", None) and method != "model":
+        method = "model"
+    return MonitorOptions(
+        method=method,
+        model=getattr(args, "model", None),
+        window_s=args.window,
+        update_interval_s=args.update,
+        **extra,
+    )
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=_METHODS, default="pos", help="pulse method (default pos)")
+    p.add_argument("--model", help="ONNX model path or bundled name (implies --method model)")
+    p.add_argument("--window", type=float, default=10.0, help="analysis window, s (default 10)")
+    p.add_argument("--update", type=float, default=1.0, help="reading interval, s (default 1)")
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rppg-sdk", description="Heart rate from ordinary camera video (rPPG)."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="measure a rendered face video with a known heart rate")
+    _add_common(d)
+    d.add_argument("--bpm", type=float, default=72.0, help="true heart rate (default 72)")
+    d.add_argument("--duration", type=float, default=20.0, help="clip length, s (default 20)")
+    d.add_argument(
+        "--motion", choices=("still", "rigid", "periodic"), default="rigid", help="head motion"
+    )
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--plot", default="rppg_demo.png", help="PNG to write (default rppg_demo.png)")
+    d.add_argument("--video", help="also write the rendered clip to this video file")
+
+    m = sub.add_parser("measure", help="measure a video file")
+    m.add_argument("video", help="video file")
+    _add_common(m)
+    m.add_argument("--csv", help="write readings to this CSV file")
+    m.add_argument("--json", help="write readings to this JSON file")
+    m.add_argument("--plot", help="write a PNG plot here")
+    m.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    l_ = sub.add_parser("live", help="live camera with the heart rate overlaid")
+    l_.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    _add_common(l_)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``rppg-sdk``; returns the exit status."""
+    args = get_args_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    # mediapipe/TFLite chatter on stderr is noise for command-line users.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "measure":
+            return _measure(args)
+        return _live(args)
+    except CliError as exc:
+        print(f"rppg-sdk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        print(f"rppg-sdk {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# ---------------------------------------------------------------------------------- demo
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import numpy as np  # noqa: PLC0415
+
+    from rppg_sdk.monitor import HeartRateMonitor  # noqa: PLC0415
+    from rppg_sdk.plots import plot_readings  # noqa: PLC0415
+
+    try:
+        from rppg_sdk.synthetic import SyntheticClipSpec, render_clip, write_video  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - the renderer ships with the package
+        raise CliError(f"the semi-synthetic renderer is unavailable ({exc})") from exc
+
+    t0 = time.perf_counter()
+    spec = SyntheticClipSpec(
+        duration_s=args.duration,
+        fps=30.0,
+        heart_rate_bpm=args.bpm,
+        frame_size=(320, 240),
+        motion=args.motion,
+        seed=args.seed,
+    )
+    clip = render_clip(spec)
+    t_render = time.perf_counter() - t0
+    if args.video:
+        write_video(clip, args.video)
+    opts = _monitor_options(args)
+    print(
+        f"Rendered {len(clip.frames)} frames ({args.duration:.0f} s, 320x240, heart rate "
+        f"{args.bpm:.0f} bpm, motion {args.motion}) in {t_render:.1f} s; measuring with "
+        f"{opts.method.value} ..."
+    )
+    readings = []
+    t1 = time.perf_counter()
+    with HeartRateMonitor(opts) as monitor:
+        for frame, ts in zip(clip.frames, clip.timestamps_s, strict=True):
+            before = monitor.latest_reading
+            r = monitor.process(frame, float(ts))
+            now = monitor.latest_reading
+            if now is not None and now is not before:
+                readings.append(now)
+            del r
+        detector = monitor.detector
+    t_measure = time.perf_counter() - t1
+    print(f"face detector: {detector}")
+    print(f"{'time s':>7} {'truth':>7} {'estimate':>9} {'error':>7} {'confidence':>11}  status")
+    errors = []
+    for r in readings:
+        truth = float(clip.mean_bpm(max(0.0, r.timestamp_s - opts.window_s), r.timestamp_s))
+        if r.bpm is None:
+            print(
+                f"{r.timestamp_s:7.1f} {truth:7.1f} {'-':>9} {'-':>7} {r.confidence:11.2f}  "
+                f"{r.status.value}"
+            )
+            continue
+        err = r.bpm - truth
+        errors.append(abs(err))
+        print(
+            f"{r.timestamp_s:7.1f} {truth:7.1f} {r.bpm:9.1f} {err:+7.1f} {r.confidence:11.2f}  "
+            f"{r.status.value}"
+        )
+    if errors:
+        print(
+            f"mean absolute error {np.mean(errors):.2f} bpm over {len(errors)} readings "
+            f"(measuring took {t_measure:.1f} s for {args.duration:.0f} s of video)"
+        )
+    else:
+        print("no heart rate was measured")
+    truth_t = np.asarray(clip.timestamps_s)
+    truth_bpm = np.asarray(clip.bpm) if np.ndim(clip.bpm) else np.full(truth_t.size, clip.bpm)
+    out = plot_readings(
+        readings,
+        args.plot,
+        title=f"rppg-sdk demo: truth {args.bpm:.0f} bpm, {opts.method.value}",
+        truth_times_s=truth_t,
+        truth_bpm=truth_bpm,
+        band_hz=opts.band_hz,
+    )
+    print(f"plot written to {out}")
+    return 0 if errors else 1
+
+
+# ---------------------------------------------------------------------------------- measure
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from rppg_sdk.monitor import HeartRateMonitor  # noqa: PLC0415
+    from rppg_sdk.video import probe_video  # noqa: PLC0415
+
+    info = probe_video(args.video)
+    opts = _monitor_options(args)
+    readings = []
+    t0 = time.perf_counter()
+    with (
+        HeartRateMonitor(opts) as monitor,
+        tqdm(
+            total=info.frame_count or None,
+            unit="frame",
+            desc=Path(args.video).name,
+            disable=args.no_progress,
+        ) as bar,
+    ):
+        for r in monitor.process_video(args.video, on_frame=lambda _i: bar.update(1)):
+            readings.append(r)
+            if r.bpm is not None:
+                bar.set_postfix(bpm=f"{r.bpm:.1f}", conf=f"{r.confidence:.2f}")
+    wall = time.perf_counter() - t0
+    rated = [r for r in readings if r.bpm is not None]
+    good = [r for r in rated if r.confidence >= opts.low_quality_confidence]
+    if good:
+        import numpy as np  # noqa: PLC0415
+
+        bpm = float(np.median([r.bpm for r in good]))
+        print(
+            f"heart rate {bpm:.1f} bpm (median of {len(good)} confident readings of "
+            f"{len(readings)}); last {rated[-1].bpm:.1f} bpm, confidence "
+            f"{rated[-1].confidence:.2f}"
+        )
+    elif rated:
+        print(
+            f"no confident reading; last estimate {rated[-1].bpm:.1f} bpm with confidence "
+            f"{rated[-1].confidence:.2f}"
+        )
+    else:
+        print("no heart rate measured (no face, or the video is shorter than the minimum window)")
+    print(f"{info.duration_s:.1f} s of video measured in {wall:.1f} s")
+    rows = [r.as_dict() for r in readings]
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            fields = list(rows[0]) if rows else ["timestamp_s"]
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            for row in rows:
+                row = dict(row)
+                if row.get("face_box_xywh") is not None:
+                    row["face_box_xywh"] = " ".join(map(str, row["face_box_xywh"]))
+                w.writerow(row)
+        print(f"readings written to {args.csv}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"video": str(args.video), "readings": rows}, indent=1)
+        )
+        print(f"readings written to {args.json}")
+    if args.plot:
+        from rppg_sdk.plots import plot_readings  # noqa: PLC0415
+
+        out = plot_readings(readings, args.plot, title=Path(args.video).name, band_hz=opts.band_hz)
+        print(f"plot written to {out}")
+    return 0 if rated else 1
+
+
+# ---------------------------------------------------------------------------------- live
+
+
+def _has_display() -> tuple[bool, str]:
+    import cv2  # noqa: PLC0415
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False, "no display (DISPLAY / WAYLAND_DISPLAY unset)"
+    try:
+        cv2.namedWindow("rppg-sdk")
+        cv2.destroyWindow("rppg-sdk")
+    except cv2.error:
+        return False, (
+            "this OpenCV has no GUI support (opencv-python-headless); install opencv-python "
+            "for a window"
+        )
+    return True, ""
+
+
+def _live(args: argparse.Namespace) -> int:
+    import cv2  # noqa: PLC0415
+
+    from rppg_sdk.monitor import HeartRateMonitor, ReadingStatus  # noqa: PLC0415
+
+    ok, why = _has_display()
+    if not ok:
+        raise CliError(
+            f"cannot open a window: {why}. Use `rppg-sdk measure VIDEO` for files, or the "
+            "Python API (HeartRateMonitor with live=True) without a display."
+        )
+    cap = cv2.VideoCapture(args.camera)
+    if not cap.isOpened():
+        raise CliError(f"camera {args.camera} could not be opened")
+    opts = _monitor_options(args, live=True)
+    t0 = time.monotonic()
+    try:
+        with HeartRateMonitor(opts) as monitor:
+            while True:
+                got, frame = cap.read()
+                if not got:
+                    raise CliError(f"camera {args.camera} stopped delivering frames")
+                r = monitor.process(frame, time.monotonic() - t0)
+                if r is not None and r.face_box_xywh is not None:
+                    x, y, w, h = r.face_box_xywh
+                    cv2.rectangle(frame, (x, y), (x + w, y + h), (0, 200, 0), 2)
+                if r is None:
+                    text = "warming up..."
+                elif r.bpm is None:
+                    text = r.status.value.replace("_", " ")
+                else:
+                    flag = "" if r.status is ReadingStatus.OK else " (low quality)"
+                    text = f"{r.bpm:.0f} bpm  conf {r.confidence:.2f}{flag}"
+                cv2.putText(frame, text, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 255), 2)
+                cv2.imshow("rppg-sdk", frame)
+                if cv2.waitKey(1) & 0xFF in (27, ord("q")):
+                    break
+    finally:
+        cap.release()
+        cv2.destroyAllWindows()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
