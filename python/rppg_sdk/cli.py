@@ -307,7 +307,7 @@ def _live(args: argparse.Namespace) -> int:
                 got, frame = cap.read()
                 if not got:
                     raise CliError(f"camera {args.camera} stopped delivering frames")
-                r = monitor.process(frame, time.monotonic() - t0)
+                r = monitor.process(frame, time.monotonic() - t0)  # type: ignore[arg-type]
                 if r is not None and r.face_box_xywh is not None:
                     x, y, w, h = r.face_box_xywh
                     cv2.rectangle(frame, (x, y), (x + w, y + h), (0, 200, 0), 2)

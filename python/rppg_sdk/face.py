@@ -179,7 +179,7 @@ def validate_frame(frame: Any) -> UInt8Array:
         raise ValueError(
             f"frame: expected at least 8x8 pixels, got {frame.shape[1]}x{frame.shape[0]}"
         )
-    return frame
+    return frame  # type: ignore[no-any-return]
 
 
 class _MediapipeDetector:
@@ -261,9 +261,9 @@ def _skin_mask(points_crop: npt.NDArray[np.float64], crop_size: int) -> Float32A
     for i, poly in enumerate(polys):
         pts = np.round(poly).astype(np.int32)
         if i == 0:
-            cv2.fillPoly(mask, [pts], 255)
+            cv2.fillPoly(mask, [pts], 255)  # type: ignore[call-overload]
         else:
-            cv2.fillConvexPoly(mask, cv2.convexHull(pts), 255)
+            cv2.fillConvexPoly(mask, cv2.convexHull(pts), 255)  # type: ignore[call-overload]
     # Soft edges: a pixel half on skin counts half, which keeps the mean smooth as masks change.
     soft = cv2.GaussianBlur(mask, (0, 0), sigmaX=max(0.5, crop_size / 72.0))
     return (soft.astype(np.float32) / 255.0).astype(np.float32)
@@ -479,7 +479,7 @@ def _crop(img: UInt8Array, box: tuple[int, int, int, int], size: int | None) -> 
         roi = img[y0:y1, x0:x1]
         pads = (y0 - y, y + h - y1, x0 - x, x + w - x1)
         if any(pads):
-            roi = cv2.copyMakeBorder(roi, *pads, cv2.BORDER_CONSTANT, value=0)
+            roi = cv2.copyMakeBorder(roi, *pads, cv2.BORDER_CONSTANT, value=0)  # type: ignore[call-overload]
             if roi.ndim == 2:
                 roi = roi[:, :, None]
     if size is None:

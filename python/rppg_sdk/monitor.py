@@ -319,6 +319,22 @@ class HeartRateMonitor:
     thread; ``process`` returns the newest one finished.
     """
 
+    # Per-stream state, (re)set by _stream_reset.
+    _generation: int
+    _frame_shape: tuple[int, ...] | None
+    _first_ts: float | None
+    _last_ts: float | None
+    _next_update_ts: float | None
+    _n_frames: int
+    _traces: dsp.FrameRingBuffer | None
+    _chunker: ModelChunker | None
+    _stitcher: ChunkStitcher | None
+    _method: str | None
+    _weights: Float32Array | None
+    _face_since_ts: float | None
+    _latest: HeartRateReading | None
+    _had_rate: bool
+
     def __init__(self, options: MonitorOptions | None = None) -> None:
         opts = MonitorOptions() if options is None else options
         if not isinstance(opts, MonitorOptions):
@@ -357,7 +373,7 @@ class HeartRateMonitor:
     @property
     def method(self) -> str:
         """The pulse method in use (``"mono"`` once one-channel frames arrived for POS/CHROM)."""
-        return self._method or self.options.method.value
+        return self._method or Method(self.options.method).value
 
     @property
     def latest_reading(self) -> HeartRateReading | None:
@@ -509,27 +525,27 @@ class HeartRateMonitor:
 
     def _stream_reset(self) -> None:
         self._generation = getattr(self, "_generation", 0) + 1
-        self._frame_shape: tuple[int, ...] | None = None
-        self._first_ts: float | None = None
-        self._last_ts: float | None = None
-        self._next_update_ts: float | None = None
+        self._frame_shape = None
+        self._first_ts = None
+        self._last_ts = None
+        self._next_update_ts = None
         self._n_frames = 0
-        self._traces: dsp.FrameRingBuffer | None = None
-        self._chunker: ModelChunker | None = None
-        self._stitcher: ChunkStitcher | None = None
-        self._method: str | None = None
-        self._weights: Float32Array | None = None
-        self._face_since_ts: float | None = None
+        self._traces = None
+        self._chunker = None
+        self._stitcher = None
+        self._method = None
+        self._weights = None
+        self._face_since_ts = None
         self._tracker.reset()
         with self._lock:
-            self._latest: HeartRateReading | None = None
+            self._latest = None
             self._had_rate = False
             self._new_readings = []
 
     def _start_stream(self, shape: tuple[int, ...]) -> None:
         self._frame_shape = shape
         channels = shape[2]
-        m = self.options.method
+        m = Method(self.options.method)
         if m is Method.MODEL:
             self._method = "model"
             assert self._backend is not None

@@ -39,7 +39,7 @@ def face_weights(crop_size: int, box_scale: float) -> Float32Array:
     rx = 0.42 * crop_size / box_scale
     ry = 0.5 * crop_size / box_scale
     inside = ((xx - c) / rx) ** 2 + ((yy - c) / ry) ** 2 <= 1.0
-    return inside.astype(np.float32)
+    return np.asarray(inside, dtype=np.float32)
 
 
 def skin_means(crop: npt.NDArray[np.uint8], weights: Float32Array) -> FloatArray:
