@@ -394,7 +394,8 @@ class FaceTracker:
         scale = min(1.0, _DETECT_MAX_WIDTH / img.shape[1])
         small = img
         if scale < 1.0:
-            small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            resized = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            small = np.asarray(resized, dtype=np.uint8)
             if small.ndim == 2:
                 small = small[:, :, None]
         dets = [
