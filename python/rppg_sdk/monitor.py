@@ -366,6 +366,9 @@ class HeartRateMonitor:
         self._closed = False
         self._dropped_jobs = 0
         self._new_readings: list[HeartRateReading] = []
+        # Readings are collected for process_video only; process() callers read the latest.
+        self._collect = False
+        self.video_reader: VideoReader | None = None
         self._stream_reset()
 
     # ------------------------------------------------------------------ public API
@@ -471,17 +474,24 @@ class HeartRateMonitor:
         """
         self._check_open()
         self.reset()
-        with VideoReader(path, fallback_fps_hz=self.options.fps, max_frames=max_frames) as reader:
-            self.video_reader = reader
-            for i, (frame, ts) in enumerate(reader):
-                self.process(frame, ts)
-                if on_frame is not None:
-                    on_frame(i)
-                yield from self._drain_new()
-        if self._worker is not None:
-            self._worker.wait()
-            self._raise_worker_error()
-        yield from self._drain_new()
+        self._collect = True
+        try:
+            with VideoReader(
+                path, fallback_fps_hz=self.options.fps, max_frames=max_frames
+            ) as reader:
+                self.video_reader = reader
+                for i, (frame, ts) in enumerate(reader):
+                    self.process(frame, ts)
+                    if on_frame is not None:
+                        on_frame(i)
+                    yield from self._drain_new()
+            if self._worker is not None:
+                self._worker.wait()
+                self._raise_worker_error()
+            yield from self._drain_new()
+        finally:
+            self._collect = False
+            self._new_readings = []
 
     def reset(self) -> None:
         """Start a new stream: forget frames, timestamps, the face and the tracked rate."""
@@ -789,7 +799,8 @@ class HeartRateMonitor:
             self._latest = reading
             if reading.bpm is not None:
                 self._had_rate = True
-            self._new_readings.append(reading)
+            if self._collect:
+                self._new_readings.append(reading)
         if self.options.callback is not None:
             self.options.callback(reading)
 
@@ -797,10 +808,6 @@ class HeartRateMonitor:
         self._raise_worker_error()
         with self._lock:
             latest, had_rate = self._latest, self._had_rate
-            if not self.options.live and len(self._new_readings) > 1024:
-                del self._new_readings[:-1024]  # nobody drains them outside process_video
-            if self.options.live and len(self._new_readings) > 1024:
-                del self._new_readings[:-1024]
         if latest is None:
             return None
         if latest.status is ReadingStatus.WARMING_UP and not had_rate:
