@@ -161,8 +161,10 @@ def bench_model(name: str, threads: int, repeats: int, tmp: Path, quick: bool) -
     return rows
 
 
-def bench_monitor(method: str, seconds: float, fps: float = 30.0) -> dict[str, Any] | None:
-    """CPU load of the whole monitor fed a paced 30 fps stream (None without the monitor)."""
+def bench_monitor(method: str, seconds: float, models: list[str], fps: float = 30.0
+                  ) -> dict[str, Any] | None:
+    """CPU load of the whole monitor (live mode: face tracking on the caller's thread, analysis
+    and model inference on its worker) fed a paced 30 fps stream; None without the monitor."""
     try:
         from rppg_sdk import monitor as mon
     except ImportError:
@@ -181,7 +183,9 @@ def bench_monitor(method: str, seconds: float, fps: float = 30.0) -> dict[str, A
         cap.release()
     if not frames:
         return None
-    hrm = mon.HeartRateMonitor(method=method)
+    opts = (mon.MonitorOptions(method="model", model=method, live=True) if method in models
+            else mon.MonitorOptions(method=method, live=True))
+    hrm = mon.HeartRateMonitor(opts)
     n = int(seconds * fps)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     late = 0
@@ -197,11 +201,11 @@ def bench_monitor(method: str, seconds: float, fps: float = 30.0) -> dict[str, A
         hrm.process(frame, timestamp_s=i / fps)
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
-    close = getattr(hrm, "close", None)
-    if callable(close):
-        close()
+    reading = hrm.latest_reading
+    hrm.close()
     cores = os.cpu_count() or 1
-    return {"method": method, "seconds": wall, "cpu_s": cpu, "cores": cores,
+    return {"method": method, "seconds": wall, "last_bpm": getattr(reading, "bpm", None),
+            "cpu_s": cpu, "cores": cores,
             "cpu_load_of_machine": cpu / wall / cores, "late_frames": late,
             "kept_up": wall <= seconds * 1.05}
 
@@ -260,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"threads": args.threads, "rows": [asdict(r) for r in rows]}
     if args.monitor_s > 0:
         for method in ("pos", *args.models):
-            m = bench_monitor(method, args.monitor_s)
+            m = bench_monitor(method, args.monitor_s, args.models)
             if m is None:
                 print("monitor: rppg_sdk.monitor or the face video is not available; skipped")
                 break
