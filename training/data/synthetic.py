@@ -48,6 +48,9 @@ class SyntheticSetConfig:
         Sensor noise standard deviation in grey levels.
     near_infrared
         Render one near-infrared channel instead of BGR.
+    face_variants
+        Give each video a recoloured / mirrored face (:func:`_face_variant`) instead of the
+        renderer's default face.
     seed
         Seed of the whole set; video ``i`` uses ``seed * 100003 + i``.
     spec_overrides
@@ -66,6 +69,7 @@ class SyntheticSetConfig:
     jpeg_share: float = 0.3
     noise_std_range: tuple[float, float] = (0.5, 3.0)
     near_infrared: bool = False
+    face_variants: bool = True
     seed: int = 0
     spec_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +105,8 @@ def random_spec(cfg: SyntheticSetConfig, index: int) -> Any:
         "seed": seed,
     }
     kw.update(_nuisances(syn, rng, cfg))
+    if cfg.face_variants:
+        kw["face_image"] = _face_variant(rng)
     kw.update(cfg.spec_overrides)
     return syn.SyntheticClipSpec(**{k: v for k, v in kw.items() if k in fields})
 
@@ -129,15 +135,24 @@ def _nuisances(syn: Any, rng: np.random.Generator, cfg: SyntheticSetConfig) -> d
 
 
 def _motion_kinds(syn: Any) -> list[Any]:
-    """The renderer's motion kinds, "none" first."""
-    enum_cls = getattr(syn, "Motion", None) or getattr(syn, "MotionKind", None)
-    if enum_cls is not None:
-        kinds = list(enum_cls)
-        kinds.sort(
-            key=lambda k: 0 if str(getattr(k, "value", k)).lower() in ("none", "still") else 1
-        )
-        return kinds
-    return ["none", "rigid", "periodic"]
+    """The renderer's motion kinds, the still one first (read from the spec's annotation)."""
+    ann = str(syn.SyntheticClipSpec.__annotations__.get("motion", ""))
+    kinds = [k for k in ("still", "rigid", "periodic") if f"'{k}'" in ann]
+    return kinds or ["still"]
+
+
+def _face_variant(rng: np.random.Generator) -> np.ndarray:
+    """The astronaut's face (the one face the renderer has offline) with a random skin tone,
+    contrast and side: per-channel gains, a gamma and a mirror, so the models do not learn one
+    face's colours."""
+    from skimage import data as skdata
+
+    img = skdata.astronaut()[:, :, ::-1].astype(np.float32) / 255.0  # RGB -> BGR
+    gains = rng.uniform(0.75, 1.2, size=3).astype(np.float32)
+    img = np.clip(img * gains, 0.0, 1.0) ** float(rng.uniform(0.8, 1.25))
+    if rng.random() < 0.5:
+        img = img[:, ::-1]
+    return np.ascontiguousarray(np.round(img * 255.0).astype(np.uint8))
 
 
 def render_face_video(spec: Any, *, crop_size: int = 64, video_id: str = "synthetic") -> FaceVideo:
