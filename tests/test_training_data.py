@@ -266,3 +266,23 @@ def test_subject_kfold_keeps_subjects_apart() -> None:
     )
     with pytest.raises(ValueError, match="n_folds"):
         subject_kfold(subjects, 7, 0)
+
+
+def test_synthetic_set_is_rendered_by_the_sdk_tracked_and_cached(tmp_path: Path) -> None:
+    pytest.importorskip("rppg_sdk.synthetic")
+    from training.data.synthetic import SyntheticSetConfig, build_synthetic_videos, random_spec
+
+    cfg = SyntheticSetConfig(
+        n_videos=2, duration_s=2.0, frame_size=(96, 96), seed=4, bpm_range=(60.0, 150.0)
+    )
+    specs = [random_spec(cfg, i) for i in range(2)]
+    assert specs[0].heart_rate_bpm != specs[1].heart_rate_bpm
+    assert random_spec(cfg, 1).heart_rate_bpm == specs[1].heart_rate_bpm  # reproducible
+    vids = build_synthetic_videos(cfg, cache_dir=tmp_path, progress=False)
+    assert [v.subject_id for v in vids] == ["syn004_0000", "syn004_0001"]
+    for v, s in zip(vids, specs, strict=True):
+        assert v.frames.shape == (60, 64, 64, 3) and v.face_found.all()
+        assert np.nanmean(v.bpm) == pytest.approx(s.heart_rate_bpm, rel=0.1)
+        assert v.ppg.shape == (60,) and np.isfinite(v.ppg).all()
+    again = build_synthetic_videos(cfg, cache_dir=tmp_path, progress=False)
+    assert isinstance(again[0].frames, np.memmap)
