@@ -596,3 +596,33 @@ def test_command_line_exports_then_stops_with_one_clear_message(tmp_path):
     assert len(err_lines) == 1 and "no TensorRT engine can be built" in err_lines[0]
     assert "parity ONNX Runtime vs PyTorch" in proc.stdout
     assert (tmp_path / "physnet.onnx").is_file() and (tmp_path / "physnet.json").is_file()
+
+
+def test_backend_spec_satisfies_the_sdk_backend_interface(fake_trt, gpu_double, engine_files):
+    from rppg_sdk.backends.base import Backend, InputSpec
+
+    with trt_backend.TensorRTBackend(engine_files) as be:
+        assert isinstance(be, Backend)
+        spec: InputSpec = be.spec
+        for field in ("name", "channels", "height", "width", "fps_hz", "normalization",
+                      "channel_order", "min_frames", "max_frames", "frames_multiple_of"):
+            assert getattr(spec, field) is not None
+        assert be.spec.recommended_frames == 32
+
+
+def test_onnx_fallback_of_an_engine(tmp_path, engine_files):
+    meta_path = engine_files.with_name(engine_files.name + ".json")
+    meta = json.loads(meta_path.read_text())
+    # Beside the engine, as build_engine records it ...
+    (tmp_path / "tiny.onnx").write_bytes(b"onnx")
+    meta_path.write_text(json.dumps({**meta, "engine": {"source_onnx": "tiny.onnx"}}))
+    assert trt_backend.onnx_fallback_path(engine_files) == tmp_path / "tiny.onnx"
+    # ... else the bundled model of the same name ...
+    meta_path.write_text(json.dumps({**meta, "name": "physnet", "engine": {}}))
+    from rppg_sdk.models import bundled_model_path
+
+    assert trt_backend.onnx_fallback_path(engine_files) == bundled_model_path("physnet")
+    # ... else a clear error.
+    meta_path.write_text(json.dumps({**meta, "name": "other", "engine": {}}))
+    with pytest.raises(FileNotFoundError, match="no ONNX model to fall back to"):
+        trt_backend.onnx_fallback_path(engine_files)

@@ -35,6 +35,7 @@ __all__ = [
     "cuda_runtime",
     "engine_metadata_path",
     "import_tensorrt",
+    "onnx_fallback_path",
     "tensorrt_available",
 ]
 
@@ -253,6 +254,38 @@ def _dims(d: Any) -> tuple[int, ...]:
     return tuple(int(d[i]) for i in range(len(d)))
 
 
+def onnx_fallback_path(engine_path: str | Path) -> Path:
+    """The ONNX model an engine was built from, to run in ONNX Runtime where TensorRT cannot.
+
+    Looks for the engine metadata's ``engine.source_onnx`` beside the engine, then for the
+    bundled model of the metadata's ``name``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Neither exists (or the engine has no metadata).
+    """
+    meta_path = engine_metadata_path(engine_path)
+    if not meta_path.is_file():
+        raise FileNotFoundError(
+            f"engine metadata: expected {meta_path} beside the engine, to find its ONNX model"
+        )
+    meta: dict[str, Any] = json.loads(meta_path.read_text())
+    source = str((meta.get("engine") or {}).get("source_onnx") or "")
+    beside = Path(engine_path).parent / source
+    if source and beside.is_file():
+        return beside
+    from rppg_sdk.models import available_models, bundled_model_path
+
+    name = str(meta.get("name", ""))
+    if name in available_models():
+        return bundled_model_path(name)
+    raise FileNotFoundError(
+        f"{engine_path}: no ONNX model to fall back to (neither {source!r} beside the engine "
+        f"nor a bundled model named {name!r})"
+    )
+
+
 def engine_metadata_path(engine_path: str | Path) -> Path:
     """``x/name.engine`` -> ``x/name.engine.json`` (written by ``deploy/build_engine.py``)."""
     p = Path(engine_path)
@@ -261,7 +294,11 @@ def engine_metadata_path(engine_path: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """What the engine expects, from its metadata JSON and its own I/O tensors."""
+    """What the engine expects, from its metadata JSON and its own I/O tensors.
+
+    Has every field of :class:`rppg_sdk.backends.base.InputSpec` (the monitor reads those),
+    plus the engine's tensor names and precision.
+    """
 
     name: str
     input_name: str
@@ -276,6 +313,7 @@ class EngineSpec:
     max_frames: int
     frames_multiple_of: int
     precision: str
+    recommended_frames: int | None = None
 
 
 class TensorRTBackend:
@@ -417,6 +455,9 @@ class TensorRTBackend:
             max_frames=int(hi[2]),
             frames_multiple_of=int(inp.get("frames_multiple_of", 4)),
             precision=str(meta.get("precision", "unknown")),
+            recommended_frames=(
+                int(inp["recommended_frames"]) if inp.get("recommended_frames") else None
+            ),
         )
 
     def infer(self, chunk: FloatArray) -> FloatArray:
