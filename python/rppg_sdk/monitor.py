@@ -493,6 +493,19 @@ class HeartRateMonitor:
             self._collect = False
             self._new_readings = []
 
+    def flush(self) -> HeartRateReading | None:
+        """Wait for queued work (live mode, model chunks) to finish; return the newest reading.
+
+        Raises
+        ------
+        RuntimeError
+            A job on the worker thread failed (the original error is chained).
+        """
+        self._check_open()
+        if self._worker is not None:
+            self._worker.wait()
+        return self._visible_latest()
+
     def reset(self) -> None:
         """Start a new stream: forget frames, timestamps, the face and the tracked rate."""
         self._check_open()

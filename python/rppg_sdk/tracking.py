@@ -11,9 +11,10 @@ power at the fundamental and its second harmonic against the rest of the band) b
 peak's by ``switch_margin_db`` in ``switch_persistence`` consecutive windows, twice as many when
 it is a harmonic (x2 / x0.5) of the tracked rate; a real change passes these tests within a few
 seconds, a one-window artefact or a harmonic does not. When the near peak has no pulse in it
-(SNR below ``lost_snr_db``) the far one is taken at once. The reported rate is the median of the
-last ``median_length`` accepted estimates, which removes single-window outliers with one update of
-lag.
+(SNR below ``lost_snr_db``) the far one is taken at once. The reported rate is this window's
+accepted estimate unless it lies more than ``outlier_bpm`` from the median of the last
+``median_length`` accepted estimates; then the median is reported. That removes single-window
+outliers without the lag a plain running median puts on every reading.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ class TrackerOptions:
     lost_snr_db
         Below this SNR the near peak is not a pulse: the tracker re-acquires at once.
     median_length
-        Accepted estimates the reported median runs over.
+        Accepted estimates the outlier check's median runs over.
+    outlier_bpm
+        An estimate this far from that median is reported as the median instead.
     """
 
     search_halfwidth_bpm: float = 10.0
@@ -57,6 +60,7 @@ class TrackerOptions:
     harmonic_tolerance: float = 0.1
     lost_snr_db: float = -6.0
     median_length: int = 3
+    outlier_bpm: float = 3.0
 
     def __post_init__(self) -> None:
         if not self.search_halfwidth_bpm > 0:
@@ -72,9 +76,9 @@ class TrackedEstimate:
     Attributes
     ----------
     bpm
-        Reported (smoothed, tracked) heart rate.
+        Reported (tracked, outlier-checked) heart rate.
     window_bpm
-        This window's accepted estimate before the median.
+        This window's accepted estimate before the outlier check.
     raw_bpm
         The whole-band spectral estimate of this window (what an untracked reader would say).
     snr_db, irrelevant_power_ratio
@@ -105,7 +109,7 @@ class HeartRateTracker:
 
     @property
     def tracked_bpm(self) -> float | None:
-        """The current reported rate, ``None`` before the first window."""
+        """The rate being tracked (median of recent estimates), ``None`` before the first."""
         return statistics.median(self._history) if self._history else None
 
     def update(
@@ -146,7 +150,8 @@ class HeartRateTracker:
             else:
                 accepted, snr, ipr = near, near_q.snr_db, near_q.irrelevant_power_ratio
         self._history.append(float(accepted))
-        bpm = statistics.median(self._history)
+        med = statistics.median(self._history)
+        bpm = accepted if abs(accepted - med) <= self.options.outlier_bpm else med
         return TrackedEstimate(
             bpm=float(bpm),
             window_bpm=float(accepted),
