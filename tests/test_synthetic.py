@@ -11,6 +11,7 @@ import pytest
 from rppg_sdk.dsp import PulseMethod, estimate_heart_rate, extract_pulse, signal_quality
 from rppg_sdk.synthetic import (
     BVP_DIRECTION_RGB,
+    DEFAULT_MOTION_FRACTION,
     NIR_PULSE_RATIO,
     SyntheticClip,
     SyntheticClipSpec,
@@ -250,6 +251,15 @@ def test_motion_moves_the_face_and_pos_copes(motion: str) -> None:
     assert estimate.bpm == pytest.approx(clip.mean_bpm(0.0, 10.0), abs=3.0)
 
 
+def test_moving_kind_without_amplitude_uses_the_default() -> None:
+    spec = SyntheticClipSpec(duration_s=3.0, frame_size=SMALL, motion="rigid", seed=4)
+    assert spec.effective_motion_amplitude_px == pytest.approx(DEFAULT_MOTION_FRACTION * 120)
+    assert SyntheticClipSpec(motion="still").effective_motion_amplitude_px == 0.0
+    moving = render_clip(spec)
+    still = render_clip(dataclasses.replace(spec, motion="still"))
+    assert not np.array_equal(moving.frames[-1], still.frames[-1])
+
+
 def test_jpeg_compresses_fine_detail() -> None:
     spec = SyntheticClipSpec(duration_s=0.5, frame_size=SMALL, sensor_noise_std=4.0, seed=2)
     raw = render_clip(spec)
@@ -270,6 +280,11 @@ def test_custom_face_image() -> None:
     clip = render_clip(SyntheticClipSpec(duration_s=4.0, frame_size=SMALL, face_image=face))
     estimate = estimate_heart_rate(-skin_traces(clip)[:, 1], 30.0)
     assert estimate.bpm == pytest.approx(clip.mean_bpm(0.0, 4.0), abs=3.0)
+    # A colour-shifted picture (odd white balance) still gets a skin mask and pulses.
+    shifted = np.clip(face * np.array([1.2, 0.8, 0.75]), 0, 255).astype(np.uint8)
+    clip = render_clip(SyntheticClipSpec(duration_s=4.0, frame_size=SMALL, face_image=shifted))
+    slope = relative_slope(skin_traces(clip)[:, 1], clip.ppg)
+    assert slope < -0.2 * 0.006 / np.sqrt(2)
     # A picture with no face is taken to be a face crop: it still renders.
     noise = np.random.default_rng(0).integers(0, 255, size=(100, 90, 3), dtype=np.uint8)
     other = render_clip(SyntheticClipSpec(duration_s=0.2, frame_size=SMALL, face_image=noise))

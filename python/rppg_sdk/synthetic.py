@@ -53,6 +53,7 @@ import numpy.typing as npt
 
 __all__ = [
     "BVP_DIRECTION_RGB",
+    "DEFAULT_MOTION_FRACTION",
     "FLICKER_RELATIVE_AMPLITUDE",
     "NIR_PULSE_RATIO",
     "SyntheticClip",
@@ -73,6 +74,10 @@ BVP_DIRECTION_RGB: tuple[float, float, float] = (0.33, 0.77, 0.53)
 #: NIR pulsatility relative to green: near-infrared light penetrates deeper but haemoglobin
 #: absorbs it far less, so the pulse is 3-5x weaker there.
 NIR_PULSE_RATIO: float = 0.25
+
+#: Translation amplitude, as a share of the frame height, of ``motion="rigid"`` or
+#: ``"periodic"`` when ``motion_amplitude_px`` is left at 0 (about a head's casual sway).
+DEFAULT_MOTION_FRACTION: float = 0.03
 
 #: Relative amplitude of ``illumination_flicker_hz`` flicker (the spec has no field for it).
 FLICKER_RELATIVE_AMPLITUDE: float = 0.03
@@ -168,8 +173,10 @@ class SyntheticClipSpec:
         (nodding / swaying at 0.2-0.5 Hz).
     motion_amplitude_px
         Largest translation of the face in pixels (rotation and scale follow it, a few degrees
-        and percent); must be 0 with ``motion="still"`` and at most a quarter of the frame
-        height.
+        and percent); at most a quarter of the frame height. Must be 0 with
+        ``motion="still"``; 0 with ``"rigid"`` or ``"periodic"`` means a moderate default,
+        :data:`DEFAULT_MOTION_FRACTION` of the frame height (see
+        :attr:`effective_motion_amplitude_px`).
     sensor_noise_std
         Standard deviation of the Gaussian sensor noise in 8-bit levels, 0-50.
     jpeg_quality
@@ -260,6 +267,15 @@ class SyntheticClipSpec:
         if self.face_image is not None:
             object.__setattr__(self, "face_image", _checked_face(self.face_image))
         _check_int("seed", self.seed, 0, 2**63 - 1)
+
+    @property
+    def effective_motion_amplitude_px(self) -> float:
+        """The translation amplitude used: the field, or the default for a moving kind."""
+        if self.motion == "still":
+            return 0.0
+        if self.motion_amplitude_px > 0:
+            return float(self.motion_amplitude_px)
+        return DEFAULT_MOTION_FRACTION * self.frame_size[1]
 
     @property
     def n_frames(self) -> int:
@@ -530,15 +546,17 @@ def _pulse_signals(
 # --------------------------------------------------------------------------- motion and light
 
 
-def _smooth_steps(t_s: FloatArray, rng: np.random.Generator, rate_hz: float) -> FloatArray:
-    """Occasional quick repositioning: random steps smoothed over ~0.3 s (a logistic)."""
+def _smooth_steps(
+    t_s: FloatArray, rng: np.random.Generator, rate_hz: float, width_s: float
+) -> FloatArray:
+    """Random steps (Poisson times, Gaussian sizes), each a logistic ~4 ``width_s`` long."""
     duration = float(t_s[-1]) + 1e-9
     count = rng.poisson(rate_hz * duration)
     times = rng.uniform(0.0, duration, size=count)
     sizes = rng.standard_normal(count)
     if count == 0:
         return np.zeros_like(t_s)
-    x = (t_s[None, :] - times[:, None]) / 0.08
+    x = (t_s[None, :] - times[:, None]) / width_s
     return np.asarray(np.sum(sizes[:, None] / (1.0 + np.exp(-np.clip(x, -50, 50))), axis=0))
 
 
@@ -554,8 +572,8 @@ def _motion_tracks(
     """Per-frame (dx_px, dy_px, rotation_deg, scale) of the face layer, relative to frame 0."""
     n = spec.n_frames
     t_s = np.arange(n) / float(spec.fps)
-    amp = float(spec.motion_amplitude_px)
-    if spec.motion == "still" or amp == 0 or n < 2:
+    amp = spec.effective_motion_amplitude_px
+    if amp == 0 or n < 2:
         return np.zeros(n), np.zeros(n), np.zeros(n), np.ones(n)
     # Rotation and scale grow with the translation: a head that moves 10 px with a 100 px face
     # also turns a few degrees and comes closer or farther by a few percent.
@@ -573,7 +591,9 @@ def _motion_tracks(
     tracks = []
     for _ in range(4):
         drift = _random_sinusoids(t_s, rng, (0.02, 0.15), 3)
-        tracks.append(_normalised_peak(drift + 1.5 * _smooth_steps(t_s, rng, 0.25)))
+        # Quick repositioning (~0.3 s), as when a driver checks a mirror, every ~4 s.
+        steps = _smooth_steps(t_s, rng, 0.25, 0.08)
+        tracks.append(_normalised_peak(drift + 1.5 * steps))
     return amp * tracks[0], amp * tracks[1], rot_deg * tracks[2], 1.0 + scale_amp * tracks[3]
 
 
@@ -586,7 +606,7 @@ def _illumination(spec: SyntheticClipSpec, rng: np.random.Generator, channels: i
         # Slow (< 0.15 Hz) changes: clouds, a car turning; 20 % of it is a colour-temperature
         # shift so that a plain intensity normalisation does not cancel all of it.
         common = _normalised_peak(
-            _random_sinusoids(t_s, rng, (0.005, 0.15), 5) + _smooth_steps(t_s, rng, 0.1)
+            _random_sinusoids(t_s, rng, (0.005, 0.15), 5) + _smooth_steps(t_s, rng, 0.1, 1.0)
         )
         tint = _normalised_peak(_random_sinusoids(t_s, rng, (0.005, 0.1), 3))
         tint_dir = np.linspace(-1.0, 1.0, channels) if channels > 1 else np.zeros(1)
@@ -665,7 +685,9 @@ def _skin_mask(
 
     The YCrCb box (Cr 133-173, Cb 77-127; Chai & Ngan 1999) alone also takes blond hair and
     warm backgrounds, so pixels must also lie within ~2.5 standard deviations (in CrCb) of the
-    cheeks-and-nose patch, which is nearly all skin in any frontal face box.
+    cheeks-and-nose patch, which is nearly all skin in any frontal face box. When that patch
+    itself falls mostly outside the box (an unusual camera white balance or a colour-shifted
+    picture), the box is dropped and the face's own statistics decide alone.
     """
     fx, fy, fw, fh = face
     ycc = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2YCrCb).astype(np.float32)
@@ -684,8 +706,12 @@ def _skin_mask(
         colour = np.clip((3.0 - np.sqrt(maha2)) / 1.0, 0.0, 1.0)
     else:
         colour = np.ones_like(cr)
-    # The face region: the detected box grown a little to reach the forehead top and jaw.
-    region = _ellipse((h, w), (fx + 0.5 * fw, fy + 0.55 * fh), (0.55 * fw, 0.62 * fh))
+    # The face region: the detected box (brow to chin), a little wider for the cheeks and
+    # lower for the jaw; not higher, where hair of skin-like colour begins.
+    region = _ellipse((h, w), (fx + 0.5 * fw, fy + 0.58 * fh), (0.55 * fw, 0.56 * fh))
+    patch_in_box = in_box[y0:y1, x0:x1]
+    if patch_in_box.size and patch_in_box.mean() < 0.6:
+        in_box = np.ones_like(in_box)
     mask = in_box.astype(np.float32) * colour.astype(np.float32) * region
     sigma = max(0.8, 0.015 * fh)
     return np.asarray(cv2.GaussianBlur(mask, (0, 0), sigma), dtype=np.float32)
@@ -713,7 +739,7 @@ def _build_scene(spec: SyntheticClipSpec, rng: np.random.Generator) -> _Scene:
     fx, fy, fw, fh = face
     scale = _FACE_HEIGHT_FRACTION * height / fh
     # Canvas margin: enough that translation, rotation and scale never bring its edge in view.
-    margin = float(np.ceil(0.25 * max(width, height) + 2 * spec.motion_amplitude_px))
+    margin = float(np.ceil(0.25 * max(width, height) + 2 * spec.effective_motion_amplitude_px))
     canvas_w, canvas_h = int(width + 2 * margin), int(height + 2 * margin)
     # The face sits near the middle, a little high (as in a webcam or dashboard view), jittered
     # per seed so that training clips differ in framing.
@@ -849,7 +875,7 @@ class _Renderer:
         self, k: int
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """The face layer in frame ``k``: (alpha*face, alpha, alpha*face*pulse gain) views."""
-        moving = self.spec.motion != "still" and self.spec.motion_amplitude_px > 0
+        moving = self.spec.effective_motion_amplitude_px > 0
         if not moving and self._still_layer is not None:
             return self._still_layer
         width, height = self.spec.frame_size
