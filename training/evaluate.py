@@ -93,7 +93,7 @@ def model_waveform(
         chunk_starts = starts[i : i + batch_size]
         x = torch.stack(
             [
-                torch.from_numpy(np.ascontiguousarray(frames[s : s + clip_frames])).permute(
+                torch.from_numpy(np.array(frames[s : s + clip_frames])).permute(
                     3, 0, 1, 2
                 )
                 for s in chunk_starts

@@ -255,7 +255,8 @@ class ClipDataset(Dataset[dict[str, Any]]):
         cfg = self.config
         v = self.videos[vi]
         need = int(math.ceil(cfg.clip_frames * scale * self._rate[vi]))
-        frames = torch.from_numpy(np.ascontiguousarray(v.frames[start : start + need]))
+        # A copy: cached frames are read-only memory maps.
+        frames = torch.from_numpy(np.array(v.frames[start : start + need]))
         x = frames.permute(3, 0, 1, 2).float()  # (C, T', S, S)
         if x.shape[-1] != cfg.size or x.shape[-2] != cfg.size:
             x = F.interpolate(x, size=(cfg.size, cfg.size), mode="area")
