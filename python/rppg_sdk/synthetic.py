@@ -549,15 +549,25 @@ def _pulse_signals(
 def _smooth_steps(
     t_s: FloatArray, rng: np.random.Generator, rate_hz: float, width_s: float
 ) -> FloatArray:
-    """Random steps (Poisson times, Gaussian sizes), each a logistic ~4 ``width_s`` long."""
+    """Random steps (Poisson times, Gaussian sizes), each a logistic ~4 ``width_s`` long.
+
+    Built as impulses convolved with the logistic density and integrated, so the cost and
+    memory stay linear in the clip length however many steps there are.
+    """
+    n = t_s.size
+    fs = (n - 1) / float(t_s[-1]) if n > 1 and t_s[-1] > 0 else 1.0
     duration = float(t_s[-1]) + 1e-9
     count = rng.poisson(rate_hz * duration)
     times = rng.uniform(0.0, duration, size=count)
     sizes = rng.standard_normal(count)
-    if count == 0:
-        return np.zeros_like(t_s)
-    x = (t_s[None, :] - times[:, None]) / width_s
-    return np.asarray(np.sum(sizes[:, None] / (1.0 + np.exp(-np.clip(x, -50, 50))), axis=0))
+    impulses = np.zeros(n)
+    np.add.at(impulses, np.minimum(np.searchsorted(t_s, times), n - 1), sizes)
+    half = int(np.ceil(10.0 * width_s * fs))
+    u = np.arange(-half, half + 1) / (fs * width_s)
+    density = 1.0 / (4.0 * np.cosh(0.5 * u) ** 2)  # the logistic's derivative
+    density /= density.sum()
+    smoothed = np.convolve(impulses, density)[half : half + n]
+    return np.asarray(np.cumsum(smoothed), dtype=np.float64)
 
 
 def _normalised_peak(x: FloatArray) -> FloatArray:
