@@ -457,6 +457,8 @@ def test_mean_bpm_rejects_bad_windows() -> None:
 def test_render_and_write_reject_wrong_types(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="SyntheticClipSpec"):
         render_clip({"duration_s": 1.0})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="SyntheticClipSpec"):
+        iter_frames(None)  # type: ignore[arg-type]  # at the call, not at the first frame
     with pytest.raises(TypeError, match="SyntheticClip"):
         write_video("clip", tmp_path / "a.mp4")  # type: ignore[arg-type]
     clip = render_clip(SyntheticClipSpec(duration_s=0.2, frame_size=SMALL))

@@ -954,8 +954,13 @@ def iter_frames(spec: SyntheticClipSpec) -> Iterator[tuple[UInt8Array, float]]:
     its own random stream, so the frames are identical to :func:`render_clip`'s for the same
     spec. Use :func:`render_clip` (for short clips) when the ground truth is needed too.
     """
+    # Validate and prepare now, not at the first next(): a bad spec fails at the call.
     renderer = _Renderer(_check_spec(spec))
-    for k in range(spec.n_frames):
+    return _stream(renderer)
+
+
+def _stream(renderer: _Renderer) -> Iterator[tuple[UInt8Array, float]]:
+    for k in range(renderer.spec.n_frames):
         yield renderer.frame(k), float(renderer.timestamps_s[k])
 
 
