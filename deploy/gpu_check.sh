@@ -122,7 +122,7 @@ for name in ("physnet", "autohr"):
         try:
             opts = EngineOptions(precision=prec, frames=(32, rec, 2 * rec), timing_cache=out / "timing.cache",
                                  calibration_cache=out / f"{name}.calib" if prec == "int8" else None)
-            clips = pulse_clips(16, c, rec, s) if prec == "int8" else None
+            clips = pulse_clips(8, c, rec, s) if prec == "int8" else None
             r = build_engine(onnx_path, out / f"{key}.engine", opts, sidecar=side, calibration_clips=clips)
             row = {"build_s": r.build_s, "engine_mb": r.engine_path.stat().st_size / 1e6}
             if prec == "fp16":  # the warm timing cache makes a rebuild much faster

@@ -99,7 +99,10 @@ def engine_parity(
             out = trt_backend.infer(x)
             err = max(err, float(np.max(np.abs(out - ref))))
             scale = max(scale, float(np.max(np.abs(ref))))
-            corr = min(corr, float(np.corrcoef(out.ravel(), ref.ravel())[0, 1]))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                c = float(np.corrcoef(out.ravel(), ref.ravel())[0, 1])
+            # A constant output has no correlation (NaN): count it as none, not as a pass.
+            corr = min(corr, c if np.isfinite(c) else 0.0)
         rel, min_corr = parity_bounds(s.precision)
         bound = rel * max(scale, 1e-6)
         return {

@@ -279,7 +279,8 @@ def make_fake_trt(**behaviour: Any) -> types.ModuleType:
 
         def get_tensor_profile_shape(self, name: str, i: int) -> list[tuple[int, ...]]:
             c, h, w = self.input_shape[1], self.input_shape[3], self.input_shape[4]
-            return [(1, c, 8, h, w), (1, c, 32, h, w), (1, c, 64, h, w)]
+            lo, opt, hi = behaviour.get("profile_frames", (8, 32, 64))
+            return [(1, c, lo, h, w), (1, c, opt, h, w), (1, c, hi, h, w)]
 
         def create_execution_context(self) -> FakeContext:
             return FakeContext(self)
@@ -626,3 +627,40 @@ def test_onnx_fallback_of_an_engine(tmp_path, engine_files):
     meta_path.write_text(json.dumps({**meta, "name": "other", "engine": {}}))
     with pytest.raises(FileNotFoundError, match="no ONNX model to fall back to"):
         trt_backend.onnx_fallback_path(engine_files)
+
+
+def test_gpu_check_driver_runs_end_to_end_against_the_double(monkeypatch, tmp_path):
+    """The Python part of deploy/gpu_check.sh, with the TensorRT double and host 'device'
+    memory: every model and precision is built, checked and timed, and the results written.
+    (The double computes nothing, so parity fails and the driver exits with status 1.)"""
+    import re
+    import runpy
+
+    from rppg_sdk.models import bundled_sidecar
+
+    script = (REPO / "deploy" / "gpu_check.sh").read_text()
+    tail = script[script.index('OUT_DIR="$OUT_DIR"'):]
+    driver = re.search(r"python - <<'EOF'\n(.*?)\nEOF\n", tail, re.S)
+    assert driver is not None
+    (tmp_path / "driver.py").write_text(driver.group(1))
+    rec = int(bundled_sidecar("physnet")["input"]["recommended_frames"])
+    assert rec == int(bundled_sidecar("autohr")["input"]["recommended_frames"])
+    monkeypatch.setitem(sys.modules, "tensorrt", make_fake_trt(
+        engine_input=(-1, 3, -1, 64, 64), profile_frames=(32, rec, 2 * rec)))
+    monkeypatch.setattr(trt_backend, "cuda_device_count", lambda: 1)
+    monkeypatch.setattr(trt_backend, "cuda_runtime", FakeCuda)
+    monkeypatch.setenv("OUT_DIR", str(tmp_path / "out"))
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(tmp_path / "driver.py"), run_name="__main__")
+    assert info.value.code == 1
+    res = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    assert res["errors"] == []
+    assert sorted(res["models"]) == sorted(f"{m}_{p}" for m in ("physnet", "autohr")
+                                           for p in ("fp32", "fp16", "int8"))
+    for row in res["models"].values():
+        assert row["rejects_long_chunk"] and row["ms_per_video_s"] > 0
+        assert not row["parity"]["ok"]  # a constant output must not pass as correlated
+    assert "rebuild_with_timing_cache_s" in res["models"]["physnet_fp16"]
+    assert res["cli_fp16_exit_status"] == 1
