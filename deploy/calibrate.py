@@ -293,7 +293,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"saved {args.save}")
     if args.int8_output:
         out = quantize_int8(args.onnx, args.int8_output, clips, input_name=inp["name"])
-        print(f"ONNX Runtime INT8 model: {out}")
+        from deploy.export_onnx import file_sha256, sidecar_path
+
+        q_side = {
+            **side,
+            "precision": "int8",
+            "onnx": {**side["onnx"], "file": out.name, "sha256": file_sha256(out)},
+            "quantization": {
+                "tool": "onnxruntime.quantization.quantize_static (QOperator, per-channel "
+                "int8 weights, uint8 activations, MinMax)",
+                "calibration": f"{len(clips)} clips {list(clips.shape[1:])} from "
+                f"{args.clips or args.source}",
+                "runtime": "ONNX Runtime only (TensorRT's parser has no QLinearConv)",
+            },
+        }
+        q_side.pop("parity", None)
+        sidecar_path(out).write_text(json.dumps(q_side, indent=2) + "\n")
+        print(f"ONNX Runtime INT8 model: {out} (sidecar {sidecar_path(out)})")
     return 0
 
 
