@@ -13,8 +13,10 @@
 #    cache, checks parity against ONNX Runtime on the CPU, times the engine (ms per second of
 #    video) and runs the backend's error paths (corrupt engine, wrong chunk length);
 # 4. writes gpu_check.json (and the engines' metadata) to $OUT, or build/deploy/gpu_check.
+# Without the TensorRT Python bindings but with the `trtexec` tool (TensorRT's C++ install), it
+# builds and times the FP32/FP16 engines with trtexec instead (no parity check then).
 #
-# Exit status: 0 all FP32/FP16 parity checks passed; 1 one failed; 2 no GPU; 3 no TensorRT 10.
+# Exit status: 0 all FP32/FP16 checks passed; 1 one failed; 2 no GPU; 3 no TensorRT 10.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-build/deploy/gpu_check}"
@@ -65,6 +67,31 @@ for spec in numpy:numpy onnx:onnx onnxruntime:onnxruntime cuda.bindings.runtime:
     have "$mod" || say "could not install $pkg"
 done
 if ! have tensorrt; then
+    # No Python bindings: the TensorRT command-line tool, if the system has it, can still build
+    # and time the engines (no parity check: that needs the bindings).
+    TRTEXEC="$(command -v trtexec || ls /usr/src/tensorrt/bin/trtexec /opt/tensorrt/bin/trtexec 2>/dev/null | head -1)"
+    if [ -n "$TRTEXEC" ]; then
+        say "no TensorRT Python bindings; building with $TRTEXEC instead (no parity check)"
+        status=0
+        for name in physnet autohr; do
+            # C, H, W and the recommended T from the sidecar.
+            read -r c h w rec < <(python -c "import json; i = json.load(open('python/rppg_sdk/models/$name.json'))['input']; print(i['channels'], i['height'], i['width'], i['recommended_frames'])")
+            for prec in fp32 fp16; do
+                flag=""; [ "$prec" = fp16 ] && flag="--fp16"
+                log="$OUT_DIR/trtexec_${name}_${prec}.log"
+                if "$TRTEXEC" --onnx="python/rppg_sdk/models/$name.onnx" $flag \
+                    --minShapes="video:1x${c}x32x${h}x${w}" \
+                    --optShapes="video:1x${c}x${rec}x${h}x${w}" \
+                    --maxShapes="video:1x${c}x$((2 * rec))x${h}x${w}" \
+                    --saveEngine="$OUT_DIR/${name}_${prec}.engine" >"$log" 2>&1; then
+                    say "$name $prec: built; $(grep -E 'GPU Compute Time' "$log" | tail -1)"
+                else
+                    say "$name $prec: trtexec FAILED (see $log)"; status=1
+                fi
+            done
+        done
+        exit $status
+    fi
     say "TensorRT 10 is not installed and could not be installed (carry tensorrt_cu12*, "
     say "tensorrt_cu12_libs and tensorrt_cu12_bindings wheels in .whl/, or use an NGC TensorRT "
     say "container / JetPack 6): the engine cannot be built here"
