@@ -793,7 +793,10 @@ def _build_scene(spec: SyntheticClipSpec, rng: np.random.Generator) -> _Scene:
     neck = _ellipse(shape, (bx + 0.5 * bw, by + 1.25 * bh), (0.5 * bw, 0.5 * bh))
     torso = _ellipse(shape, (bx + 0.5 * bw, by + 2.9 * bh), (2.0 * bw, 1.35 * bh))
     alpha = np.maximum(np.maximum(head, neck), torso)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), max(1.0, 0.04 * bh)) * coverage
+    feather = max(1.0, 0.04 * bh)
+    # A tight face crop ends inside the silhouette: fade its edges too, not a hard rectangle.
+    coverage = np.clip(2.0 * cv2.GaussianBlur(coverage, (0, 0), feather) - 1.0, 0.0, 1.0)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), feather) * coverage
 
     skin = _skin_mask(face_bgr, box)
     # Near-saturated pixels are specular: that light never entered the skin.
@@ -831,9 +834,12 @@ def _background(rng: np.random.Generator, shape_hw: tuple[int, int]) -> npt.NDAr
     """A static out-of-focus room: muted smooth colour gradients with a little texture."""
     base = rng.uniform(70.0, 170.0)
     tint = rng.uniform(-20.0, 20.0, size=3)
-    broad = 35.0 * _smooth_field(rng, shape_hw, (3, 4), 3)
-    texture = 6.0 * _smooth_field(rng, shape_hw, (18, 24), 3)
-    return np.asarray(np.clip(base + tint + broad + texture, 10.0, 240.0), dtype=np.float32)
+    # Mostly brightness (walls, windows, shadows), a little colour, a little texture.
+    broad = 40.0 * _smooth_field(rng, shape_hw, (3, 4), 1)
+    chroma = 10.0 * _smooth_field(rng, shape_hw, (3, 4), 3)
+    texture = 5.0 * _smooth_field(rng, shape_hw, (18, 24), 1)
+    image = base + tint + broad + chroma + texture
+    return np.asarray(np.clip(image, 10.0, 240.0), dtype=np.float32)
 
 
 # --------------------------------------------------------------------------- rendering
