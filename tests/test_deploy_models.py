@@ -81,3 +81,19 @@ def test_models_package_imports_without_torch_or_deploy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd="/").stdout.strip()
     assert json.loads(out.replace("'", '"')) == []
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_sdk_backend_reads_the_shipped_sidecar(name):
+    from rppg_sdk.backends import load_backend
+
+    side = bundled_sidecar(name)
+    with load_backend(name, "onnxruntime") as be:
+        s = be.spec
+        assert (s.channels, s.height, s.width) == (
+            side["input"]["channels"], side["input"]["height"], side["input"]["width"])
+        assert s.fps_hz == side["fps_hz"] and s.normalization == side["normalization"]
+        assert s.frames_multiple_of == side["input"]["frames_multiple_of"]
+        t = side["input"]["recommended_frames"]
+        x = np.zeros((1, s.channels, t, s.height, s.width), np.float32)
+        assert be.infer(x).shape == (1, t)
