@@ -159,7 +159,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"{'time s':>7} {'truth':>7} {'estimate':>9} {'error':>7} {'confidence':>11}  status")
     errors = []
     for r in readings:
-        truth = float(clip.mean_bpm(max(0.0, r.timestamp_s - opts.window_s), r.timestamp_s))
+        span = r.window_s if r.window_s > 0 else opts.window_s
+        truth = float(clip.mean_bpm(max(0.0, r.timestamp_s - span), r.timestamp_s))
         if r.bpm is None:
             print(
                 f"{r.timestamp_s:7.1f} {truth:7.1f} {'-':>9} {'-':>7} {r.confidence:11.2f}  "

@@ -112,6 +112,9 @@ class HeartRateReading:
         The pulse method actually used (``"mono"`` on one-channel cameras).
     window_s
         Seconds of data the reading is based on.
+    window_end_s
+        Time of the newest sample in that data: ``timestamp_s`` for classical methods; for
+        models up to one chunk hop earlier (the newest frames are still being inferred).
     """
 
     timestamp_s: float
@@ -126,6 +129,7 @@ class HeartRateReading:
     raw_bpm: float | None = None
     method: str = ""
     window_s: float = 0.0
+    window_end_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types for CSV / JSON (no waveform)."""
@@ -144,6 +148,7 @@ class HeartRateReading:
             "face_box_xywh": None if self.face_box_xywh is None else list(self.face_box_xywh),
             "method": self.method,
             "window_s": round(self.window_s, 2),
+            "window_end_s": round(self.window_end_s, 4),
         }
 
 
@@ -732,6 +737,7 @@ class HeartRateMonitor:
                 face_box_xywh=box,
                 method=self.method,
                 window_s=span,
+                window_end_s=float(times[-1]) if times.size else ts,
             )
             self._publish(reading, gen)
             return
@@ -765,6 +771,7 @@ class HeartRateMonitor:
             raw_bpm=est.raw_bpm,
             method=self.method,
             window_s=span,
+            window_end_s=float(times[-1]),
         )
         self._publish(reading, gen)
 
@@ -789,9 +796,14 @@ class HeartRateMonitor:
 
     def _model_pulse(self, ts: float) -> tuple[FloatArray, FloatArray | None, float, int]:
         assert self._stitcher is not None and self._backend is not None
-        times, values = self._stitcher.window(ts - self.options.window_s)
+        # The stitched pulse ends where the newest inferred chunk ends (up to one chunk hop
+        # before ``ts``): the window is the newest ``window_s`` of it.
+        times, values = self._stitcher.window(-math.inf)
         keep = times <= ts + 1e-9
         times, values = times[keep], values[keep]
+        if times.size:
+            keep = times >= times[-1] - self.options.window_s
+            times, values = times[keep], values[keep]
         if times.size < 2 or times[-1] - times[0] + 1e-6 < self.options.min_window_s:
             return times, None, 0.0, 0
         fs = float(self._backend.spec.fps_hz)
