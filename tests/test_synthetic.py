@@ -71,6 +71,7 @@ def test_frame_count_follows_duration_and_fps() -> None:
         == 15
     )
     assert SyntheticClipSpec(duration_s=1.0, fps=29.97).n_frames == 30
+    assert SyntheticClipSpec(duration_s=3.0, fps=7.5).n_frames == 23  # 22.5 rounds up
 
 
 def test_deterministic_by_seed() -> None:

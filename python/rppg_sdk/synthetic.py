@@ -142,7 +142,7 @@ class SyntheticClipSpec:
     Parameters
     ----------
     duration_s
-        Clip length in seconds; the clip has ``round(duration_s * fps)`` frames (at least 1).
+        Clip length in seconds; the clip has ``duration_s * fps`` frames, rounded half up (at least 1).
     fps
         Frame rate in Hz; frame ``k`` is taken at ``k / fps`` seconds.
     heart_rate_bpm
@@ -280,8 +280,8 @@ class SyntheticClipSpec:
 
     @property
     def n_frames(self) -> int:
-        """Number of frames: ``round(duration_s * fps)``."""
-        return int(round(float(self.duration_s) * float(self.fps)))
+        """Number of frames: ``duration_s * fps`` rounded half up."""
+        return int(math.floor(float(self.duration_s) * float(self.fps) + 0.5))  # half up
 
     def _checked_waveform(self, waveform: object) -> FloatArray:
         if not isinstance(waveform, np.ndarray):
