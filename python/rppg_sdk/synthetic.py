@@ -142,7 +142,8 @@ class SyntheticClipSpec:
     Parameters
     ----------
     duration_s
-        Clip length in seconds; the clip has ``duration_s * fps`` frames, rounded half up (at least 1).
+        Clip length in seconds; the clip has ``duration_s * fps`` frames, rounded half up
+        (at least 1).
     fps
         Frame rate in Hz; frame ``k`` is taken at ``k / fps`` seconds.
     heart_rate_bpm
