@@ -22,15 +22,26 @@ from rppg_sdk.dsp import (
     resample_uniform,
     signal_quality,
 )
+from rppg_sdk.face import FaceObservation, FaceTracker, FaceTrackerOptions
+from rppg_sdk.methods import Method
+from rppg_sdk.monitor import HeartRateMonitor, HeartRateReading, MonitorOptions, ReadingStatus
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_BAND_HZ",
+    "FaceObservation",
+    "FaceTracker",
+    "FaceTrackerOptions",
     "FrameRingBuffer",
     "HarmonicCorrection",
     "HeartRateEstimate",
+    "HeartRateMonitor",
+    "HeartRateReading",
+    "Method",
+    "MonitorOptions",
     "PulseMethod",
+    "ReadingStatus",
     "SignalQuality",
     "SpectralOptions",
     "Spectrum",
