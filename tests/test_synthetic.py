@@ -323,6 +323,18 @@ def test_real_ppg_drives_the_clip() -> None:
     assert estimate.bpm == pytest.approx(clip.mean_bpm(0.0, 11.0), abs=2.0)
 
 
+def test_truth_from_waveform_beats_matches_the_model() -> None:
+    # Feed the model's own pulse back as a "recorded" waveform: the truth picked from its beats
+    # must agree with the model's rate, window by window.
+    ppg, bpm = physiological_ppg(30 * 60, 30.0, 84.0, 0.05, np.random.default_rng(5))
+    spec = SyntheticClipSpec(duration_s=60.0, frame_size=(64, 64), ppg_waveform=ppg)
+    clip = render_clip(spec)
+    np.testing.assert_allclose(clip.ppg, ppg, atol=0.05)  # only a (tiny) linear trend removed
+    for start in range(0, 60, 10):
+        window = slice(start * 30, (start + 10) * 30)
+        assert clip.mean_bpm(start, start + 10) == pytest.approx(np.mean(bpm[window]), abs=0.5)
+
+
 def test_real_ppg_must_cover_the_clip() -> None:
     with pytest.raises(ValueError, match="at least 300 samples"):
         SyntheticClipSpec(ppg_waveform=np.sin(np.arange(100) / 5.0))

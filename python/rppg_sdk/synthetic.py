@@ -493,8 +493,8 @@ def _bpm_from_waveform(ppg: FloatArray, fs_hz: float, fallback_bpm: float) -> Fl
     """Instantaneous heart rate from the beats of a real PPG, with numpy only.
 
     The dominant in-band frequency ``f0`` sets a band-pass (FFT mask, 0.6-1.6 ``f0``) that
-    leaves one smooth maximum per beat (the dicrotic wave and the harmonics go); maxima closer
-    than 0.6 beat are thinned keeping the highest, refined to sub-sample time by a parabola,
+    leaves one smooth maximum per beat (the dicrotic wave and the harmonics go); of maxima
+    closer than 0.6 beat the highest is kept; each is refined to sub-sample time by a parabola,
     and ``60 / interval`` is interpolated at every sample (held constant beyond the first and
     last beats). Falls back to ``fallback_bpm`` when the clip holds fewer than two beats.
     """
@@ -516,10 +516,13 @@ def _bpm_from_waveform(ppg: FloatArray, fs_hz: float, fallback_bpm: float) -> Fl
     candidates = np.flatnonzero(is_max) + 1
     min_gap = 0.6 * fs_hz / f0
     kept: list[int] = []
-    for idx in candidates[np.argsort(-smooth[candidates])]:
-        if all(abs(idx - j) >= min_gap for j in kept):
+    for idx in candidates:  # in time order: of two maxima closer than min_gap keep the higher
+        if kept and idx - kept[-1] < min_gap:
+            if smooth[idx] > smooth[kept[-1]]:
+                kept[-1] = int(idx)
+        else:
             kept.append(int(idx))
-    peaks = np.sort(np.array(kept, dtype=np.int64))
+    peaks = np.array(kept, dtype=np.int64)
     if peaks.size < 2:
         return np.full(n, 60.0 * f0 if f0 > 0 else fallback_bpm)
     y0, y1, y2 = smooth[peaks - 1], smooth[peaks], smooth[peaks + 1]
