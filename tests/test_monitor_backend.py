@@ -197,7 +197,7 @@ def test_chunker_infers_each_frame_about_once(model_path: Path) -> None:
     crop = np.full((SIZE, SIZE, 3), 120, np.uint8)
     n = 900
     for i in range(n):
-        job = ch.push(crop, i / 30.0)
+        job = ch.make_job(i / 30.0) if ch.push(crop, i / 30.0) else None
         if job is not None:
             assert job.chunk.shape == (1, 3, 64, SIZE, SIZE)
             be.infer(job.chunk)

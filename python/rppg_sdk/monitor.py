@@ -41,7 +41,7 @@ from rppg_sdk.backends import Backend, BackendName, load_backend
 from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel
 from rppg_sdk.face import FaceObservation, FaceTracker, FaceTrackerOptions, validate_frame
 from rppg_sdk.methods import Method, face_weights, pulse_from_traces, skin_means
-from rppg_sdk.methods.model import ChunkJob, ChunkStitcher, ModelChunker
+from rppg_sdk.methods.model import ChunkStitcher, ModelChunker
 from rppg_sdk.tracking import HeartRateTracker, TrackerOptions
 from rppg_sdk.video import VideoReader
 
@@ -639,9 +639,8 @@ class HeartRateMonitor:
         if self._face_since_ts is None:
             self._face_since_ts = ts
         if self._chunker is not None:
-            job = self._chunker.push(obs.crop, ts)
-            if job is not None:
-                self._submit_chunk(job)
+            if self._chunker.push(obs.crop, ts):
+                self._submit_chunk(ts)
             return
         assert self._traces is not None
         weights = obs.skin_mask
@@ -675,14 +674,19 @@ class HeartRateMonitor:
 
     # ------------------------------------------------------------------ model chunks
 
-    def _submit_chunk(self, job: ChunkJob) -> None:
+    def _submit_chunk(self, end_s: float) -> None:
         assert self._worker is not None and self._backend is not None
         gen = self._generation
-        backend, stitcher = self._backend, self._stitcher
-        assert stitcher is not None
+        backend, stitcher, chunker = self._backend, self._stitcher, self._chunker
+        assert stitcher is not None and chunker is not None
 
         def run() -> None:
+            # Cutting, resampling and normalising the chunk happens here too, off the caller's
+            # thread: it costs milliseconds.
             if gen != self._generation:
+                return
+            job = chunker.make_job(end_s)
+            if job is None or gen != self._generation:
                 return
             wave = backend.infer(job.chunk)
             if gen == self._generation:

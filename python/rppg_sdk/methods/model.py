@@ -182,20 +182,32 @@ class ModelChunker:
         self._next_end_s = None
         self._first_s = None
 
-    def push(self, crop: npt.NDArray[np.uint8], timestamp_s: float) -> ChunkJob | None:
-        """Store one crop; return a chunk when one is due."""
+    def push(self, crop: npt.NDArray[np.uint8], timestamp_s: float) -> bool:
+        """Store one crop; return whether a chunk is due (then call :meth:`make_job`)."""
         self._crops.push(crop, timestamp_s)
         if self._first_s is None:
             self._first_s = timestamp_s
             self._next_end_s = timestamp_s + (self.chunk_frames - 1) / self.fs_hz
         assert self._next_end_s is not None
         if timestamp_s + 1e-9 < self._next_end_s:
-            return None
+            return False
         self._next_end_s = timestamp_s + (self.chunk_frames - self.overlap_frames) / self.fs_hz
-        return self._make_job()
+        return True
 
-    def _make_job(self) -> ChunkJob | None:
-        frames, times = self._crops.window(self._crops.size)
+    def make_job(self, end_s: float) -> ChunkJob | None:
+        """The chunk ending at the crop taken at ``end_s``, resampled and normalised.
+
+        May run on another thread than :meth:`push` (the crop buffer is thread-safe); returns
+        ``None`` when the crops were cleared meanwhile or a gap left too few of them.
+        """
+        try:
+            frames, times = self._crops.window(self._crops.size)
+        except ValueError:  # cleared by the pushing thread between size and window
+            return None
+        keep = times <= end_s + 1e-9
+        frames, times = frames[keep], times[keep]
+        if times.size < 2:
+            return None
         span_start = times[-1] - (self.chunk_frames - 1) / self.fs_hz - 1.5 / self.fs_hz
         first = max(0, int(np.searchsorted(times, span_start)) - 1)
         frames, times = frames[first:], times[first:]
