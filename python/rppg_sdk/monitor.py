@@ -753,6 +753,10 @@ class HeartRateMonitor:
                 face_fraction=1.0,
                 box_moves=moves,
                 window_fraction=span / self.options.window_s,
+                edge_distance_bpm=min(
+                    est.bpm - 60.0 * self.options.band_hz[0],
+                    60.0 * self.options.band_hz[1] - est.bpm,
+                ),
             )
         )
         wave = dsp.bandpass(pulse, fs, self.options.band_hz)
