@@ -98,8 +98,7 @@ def bench_processing(method: str, frames: list[np.ndarray]) -> dict[str, float]:
         t0 = time.perf_counter()
         for i, f in enumerate(frames):
             m.process(f, i / FPS)
-        if m._worker is not None:  # the model's last chunks
-            m._worker.wait()
+        m.flush()  # the model's last chunks
         dt = time.perf_counter() - t0
     video_s = len(frames) / FPS
     return {

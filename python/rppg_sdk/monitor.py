@@ -59,8 +59,9 @@ FloatArray = npt.NDArray[np.float64]
 
 # Highest camera rate the trace buffer is sized for; faster cameras get a shorter window.
 _MAX_CAMERA_FPS = 120.0
-# Jobs the live worker may hold before new ones are dropped (a model slower than real time).
-_MAX_PENDING_JOBS = 8
+# Jobs a live worker may hold before new ones are dropped (about 1.5 s of frames; chunks): a
+# machine slower than real time loses frames (gaps, resampled) rather than memory and latency.
+_MAX_PENDING_JOBS = 45
 
 #: The classical method used when none is named: most accurate on the real face clip and the
 #: semi-synthetic conditions (README, "Methods compared").
@@ -276,10 +277,10 @@ def _is_backend(x: object) -> bool:
 class _Worker:
     """One background thread running queued jobs in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="rppg-monitor-worker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -364,8 +365,11 @@ class HeartRateMonitor:
         self._spectral = dsp.SpectralOptions(band_hz=opts.band_hz)
         self._confidence = opts.confidence
         self._tracker = HeartRateTracker(opts.tracker)
-        self._worker: _Worker | None = (
-            _Worker() if (opts.live or opts.method is Method.MODEL) else None
+        # Live mode: frames are handled on this worker (process() only queues them).
+        self._worker: _Worker | None = _Worker("rppg-monitor-frames") if opts.live else None
+        # Models: chunks are inferred on their own thread, beside face tracking.
+        self._infer: _Worker | None = (
+            _Worker("rppg-monitor-infer") if opts.method is Method.MODEL else None
         )
         self._lock = threading.Lock()
         self._closed = False
@@ -434,20 +438,35 @@ class HeartRateMonitor:
             )
         self._last_ts = ts
         self._n_frames += 1
+        if self.options.live:
+            # Live: the caller's thread only checks and queues the frame (a copy: cameras reuse
+            # their buffers); face tracking, analysis and inference run on the worker.
+            assert self._worker is not None
+            gen = self._generation
+            copy = np.array(img, copy=True)
+            if not self._worker.submit(
+                lambda: self._handle_frame(copy, ts, gen), drop_when_busy=True
+            ):
+                self._note_dropped()
+        else:
+            self._handle_frame(img, ts, self._generation)
+        return self._visible_latest()
+
+    def _handle_frame(self, img: npt.NDArray[np.uint8], ts: float, gen: int) -> None:
+        """Face tracking, traces and (when due) a reading for one frame."""
+        if gen != self._generation:
+            return
         if self._first_ts is None:
             self._first_ts = ts
             self._next_update_ts = ts + self.options.update_interval_s
-
         obs = self._face.update(img)
         self._ingest(obs, ts)
-
         assert self._next_update_ts is not None
         if ts + 1e-9 >= self._next_update_ts:
             self._next_update_ts += self.options.update_interval_s * max(
                 1, math.floor((ts - self._next_update_ts) / self.options.update_interval_s) + 1
             )
             self._schedule_reading(obs, ts)
-        return self._visible_latest()
 
     def process_video(
         self,
@@ -490,9 +509,8 @@ class HeartRateMonitor:
                     if on_frame is not None:
                         on_frame(i)
                     yield from self._drain_new()
-            if self._worker is not None:
-                self._worker.wait()
-                self._raise_worker_error()
+            self._wait_all()
+            self._raise_worker_error()
             yield from self._drain_new()
         finally:
             self._collect = False
@@ -507,17 +525,15 @@ class HeartRateMonitor:
             A job on the worker thread failed (the original error is chained).
         """
         self._check_open()
-        if self._worker is not None:
-            self._worker.wait()
+        self._wait_all()
         return self._visible_latest()
 
     def reset(self) -> None:
         """Start a new stream: forget frames, timestamps, the face and the tracked rate."""
         self._check_open()
-        if self._worker is not None:
-            self._generation += 1  # queued jobs of the old stream become no-ops
-            self._worker.wait()
-            self._raise_worker_error()
+        self._generation += 1  # queued jobs of the old stream become no-ops
+        self._wait_all()
+        self._raise_worker_error()
         self._face.reset()
         self._stream_reset()
 
@@ -526,8 +542,9 @@ class HeartRateMonitor:
         if self._closed:
             return
         self._closed = True
-        if self._worker is not None:
-            self._worker.stop()
+        for w in (self._worker, self._infer):
+            if w is not None:
+                w.stop()
         self._face.close()
         if self._backend is not None and self._owns_backend:
             self._backend.close()
@@ -656,14 +673,16 @@ class HeartRateMonitor:
     def _clear_signal(self) -> None:
         # Buffers filled on this thread are cleared here; the stitched pulse and the tracker
         # belong to the worker (when there is one) and are cleared there, after the jobs queued
-        # before (which the generation bump turns into no-ops).
-        self._generation += 1
+        # before (which the generation bump turns into no-ops). Live, everything already runs
+        # on the worker, in order, and the frames queued behind this one must survive.
+        if not self.options.live:
+            self._generation += 1
         if self._traces is not None:
             self._traces.clear()
         if self._chunker is not None:
             self._chunker.reset()
-        if self._worker is not None:
-            self._worker.submit(self._clear_worker_state, drop_when_busy=False)
+        if self._infer is not None and not self.options.live:
+            self._infer.submit(self._clear_worker_state, drop_when_busy=False)
         else:
             self._clear_worker_state()
 
@@ -675,7 +694,7 @@ class HeartRateMonitor:
     # ------------------------------------------------------------------ model chunks
 
     def _submit_chunk(self, end_s: float) -> None:
-        assert self._worker is not None and self._backend is not None
+        assert self._infer is not None and self._backend is not None
         gen = self._generation
         backend, stitcher, chunker = self._backend, self._stitcher, self._chunker
         assert stitcher is not None and chunker is not None
@@ -692,7 +711,7 @@ class HeartRateMonitor:
             if gen == self._generation:
                 stitcher.add(job.times_s, wave[0])
 
-        if not self._worker.submit(run, drop_when_busy=self.options.live):
+        if not self._infer.submit(run, drop_when_busy=self.options.live):
             self._note_dropped()
 
     def _note_dropped(self) -> None:
@@ -716,13 +735,10 @@ class HeartRateMonitor:
             return
         gen = self._generation
         if self.options.live:
-            assert self._worker is not None
-            ok = self._worker.submit(lambda: self._analyze(ts, box, gen), drop_when_busy=True)
-            if not ok:
-                self._note_dropped()
+            self._analyze(ts, box, gen)  # already on the worker
             return
-        if self._worker is not None:
-            self._worker.wait()  # file mode with a model: every chunk so far is stitched
+        if self._infer is not None:
+            self._infer.wait()  # file mode with a model: every chunk so far is stitched
             self._raise_worker_error()
         self._analyze(ts, box, gen)
 
@@ -852,10 +868,17 @@ class HeartRateMonitor:
             new, self._new_readings = self._new_readings, []
         yield from new
 
+    def _wait_all(self) -> None:
+        # Frames first (they may queue chunks), then the chunks.
+        for w in (self._worker, self._infer):
+            if w is not None:
+                w.wait()
+
     def _raise_worker_error(self) -> None:
-        if self._worker is not None and self._worker.error is not None:
-            err, self._worker.error = self._worker.error, None
-            raise RuntimeError(f"heart-rate worker failed: {err}") from err
+        for w in (self._worker, self._infer):
+            if w is not None and w.error is not None:
+                err, w.error = w.error, None
+                raise RuntimeError(f"heart-rate worker failed: {err}") from err
 
     def _check_open(self) -> None:
         if self._closed:
