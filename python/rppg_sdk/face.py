@@ -65,6 +65,8 @@ _DETECT_MAX_WIDTH = 320
 # Face mesh (for the skin mask) runs on every n-th detection, and whenever the box moved:
 # landmarks of a face inside a still box barely change.
 _MESH_EVERY_N_DETECTIONS = 3
+# The mesh sees the box at most this size (its model's input is 192x192; larger only costs).
+_MESH_MAX_SIDE = 192
 # Largest relative change of a box side when snapping it to a multiple of the crop size.
 _SNAP_TOLERANCE = 0.1
 
@@ -359,7 +361,7 @@ class FaceTracker:
         if due and self._mesh is not None and self._misses == 0:
             self._detections += 1
             if moved or self._mask is None or self._detections % _MESH_EVERY_N_DETECTIONS == 0:
-                self._update_mask(_to_rgb(_crop(img, box_i, None)), moved)
+                self._update_mask(_to_rgb(_crop(img, box_i, _MESH_MAX_SIDE, upscale=False)), moved)
         return FaceObservation(
             box_xywh=box_i,
             detection_score=self._score,
@@ -501,8 +503,13 @@ def _round_box(box: tuple[float, float, float, float]) -> tuple[int, int, int, i
     return (int(round(x)), int(round(y)), max(1, int(round(w))), max(1, int(round(h))))
 
 
-def _crop(img: UInt8Array, box: tuple[int, int, int, int], size: int | None) -> UInt8Array:
-    """The box's pixels (zero-padded past the frame edges), resized to ``size`` (area)."""
+def _crop(
+    img: UInt8Array, box: tuple[int, int, int, int], size: int | None, *, upscale: bool = True
+) -> UInt8Array:
+    """The box's pixels (zero-padded past the frame edges), resized to ``size`` (area).
+
+    With ``upscale=False`` a box smaller than ``size`` keeps its own size.
+    """
     x, y, w, h = box
     fh, fw = img.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
@@ -516,7 +523,7 @@ def _crop(img: UInt8Array, box: tuple[int, int, int, int], size: int | None) -> 
             roi = cv2.copyMakeBorder(roi, *pads, cv2.BORDER_CONSTANT, value=0)  # type: ignore[call-overload]
             if roi.ndim == 2:
                 roi = roi[:, :, None]
-    if size is None:
+    if size is None or (not upscale and max(roi.shape[:2]) <= size):
         return np.ascontiguousarray(roi)
     out = cv2.resize(roi, (size, size), interpolation=cv2.INTER_AREA)
     if out.ndim == 2:
