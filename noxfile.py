@@ -40,9 +40,18 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Speed of the C++ core against the numpy/scipy way of doing the same job (ratios)."""
-    session.install(".[test]")
-    session.run("python", "benchmarks/bench_core.py", *session.posargs)
+    """Speed against references doing the same job, as ratios measured in one run.
+
+    The C++ core against numpy/scipy, the monitor end to end (throughput, live latency), and the
+    models (torch eager against ONNX Runtime). `-- --quick` shortens each.
+    """
+    session.install(TORCH)
+    session.install(".[test,train]")
+    quick = "--quick" in session.posargs
+    session.run("python", "benchmarks/bench_core.py", *(["--quick"] if quick else []))
+    monitor_args = ["--seconds", "8", "--live-seconds", "6"] if quick else []
+    session.run("python", "benchmarks/bench_monitor.py", *monitor_args)
+    session.run("python", "benchmarks/bench_models.py", *(["--quick"] if quick else []))
 
 
 @nox.session
