@@ -93,9 +93,7 @@ def model_waveform(
         chunk_starts = starts[i : i + batch_size]
         x = torch.stack(
             [
-                torch.from_numpy(np.array(frames[s : s + clip_frames])).permute(
-                    3, 0, 1, 2
-                )
+                torch.from_numpy(np.array(frames[s : s + clip_frames])).permute(3, 0, 1, 2)
                 for s in chunk_starts
             ]
         ).float()
@@ -322,6 +320,12 @@ def get_args_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the held-out fold of the synthetic set the model was trained with",
     )
+    p.add_argument(
+        "--synthetic",
+        default=None,
+        help="a fresh synthetic set, all of it: SyntheticSetConfig fields as YAML, e.g. "
+        "'{seed: 1, n_videos: 12, motion_share: 1.0}' (use a seed the model was not trained on)",
+    )
     p.add_argument("--data", default=None, help="ubfc-rppg | pure | cohface | mr-nirp-car")
     p.add_argument("--data-path", default=None)
     p.add_argument("--all", action="store_true", help="every video of --data, not one fold")
@@ -379,6 +383,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             _, _, test_ds = build_datasets(ns, videos)
             chosen = test_ds.videos
         sets.append((args.data or "synthetic-heldout", chosen, None))
+    if args.synthetic:
+        import yaml
+
+        from training.data.synthetic import SyntheticSetConfig, build_synthetic_videos
+
+        fields = yaml.safe_load(args.synthetic) or {}
+        if not isinstance(fields, dict):
+            raise ValueError(f"--synthetic: expected a mapping, got {args.synthetic!r}")
+        base = dict(cfg.get("synthetic") or {})
+        trained_seed = base.get("seed", 0)
+        scfg = SyntheticSetConfig(**{"fps_hz": float(cfg["fps"]), **base, **fields})
+        if scfg.seed == trained_seed:
+            print(f"warning: --synthetic uses the training seed {trained_seed}: not held out")
+        sets.append(
+            (
+                f"synthetic-seed{scfg.seed}",
+                build_synthetic_videos(scfg, cache_dir=args.cache_dir),
+                None,
+            )
+        )
     if len(args.video_bpm) not in (0, len(args.video)):
         raise ValueError("--video-bpm: expected one value per --video")
     for i, path in enumerate(args.video):
