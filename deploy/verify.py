@@ -144,7 +144,7 @@ def accuracy(
     return out
 
 
-def _plot(results: dict[str, Any], path: Path) -> None:
+def _plot(results: dict[str, Any], path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -159,7 +159,7 @@ def _plot(results: dict[str, Any], path: Path) -> None:
         ax.bar(np.arange(len(labels)) + i * width, maes, width, label=s)
     ax.set_xticks(np.arange(len(labels)) + width * (len(sets) - 1) / 2, labels, rotation=20)
     ax.set_ylabel("heart-rate MAE (bpm)")
-    ax.set_title("Deployment variants against POS", fontsize=9)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -218,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(results, indent=2, default=str))
-    _plot(results, out / "accuracy.png")
+    _plot(results, out / "accuracy.png",
+          f"{Path(args.checkpoint).stem}: deployment variants against POS (heart-rate MAE)")
     for set_name, res in results.items():
         for label, s in res.items():
             print(f"{set_name:>20} {label:>12}: windows={s['n_windows']:3d} "
