@@ -312,6 +312,30 @@ def _video_from_file(path: str, bpm: float, crop: int) -> tuple[FaceVideo, Any]:
     return video, np.stack(full)
 
 
+def _synthetic_skin_masks(cfg: Any, videos: Sequence[FaceVideo]) -> list[Any]:
+    """The tracker's skin masks for synthetic videos (re-rendered: the cache keeps crops only).
+
+    POS in the SDK averages the skin regions, not the whole crop; scoring it on both keeps the
+    comparison with the model fair.
+    """
+    from rppg_sdk import synthetic as syn
+    from rppg_sdk.face import FaceTrackerOptions
+
+    from training.data.preprocess import crop_faces
+    from training.data.synthetic import random_spec
+
+    out = []
+    for v in tqdm(videos, desc="skin masks"):
+        index = int(v.video_id.rsplit("_", 1)[1])
+        clip = syn.render_clip(random_spec(cfg, index))
+        opts = FaceTrackerOptions(crop_size=int(v.frames.shape[1]), skin_regions=True)
+        crops, _, masks = crop_faces(iter(clip.frames), opts, return_masks=True)
+        if crops.shape != v.frames.shape:
+            raise ValueError(f"{v.video_id}: re-rendered crops differ from the cached ones")
+        out.append(masks)
+    return out
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Evaluate an rPPG model against POS")
     p.add_argument("--checkpoint", required=True, help="best.pt / training/checkpoints/*.pt")
@@ -340,6 +364,11 @@ def get_args_parser() -> argparse.ArgumentParser:
         help="its true heart rate (one per --video)",
     )
     p.add_argument("--window-s", type=float, default=10.0)
+    p.add_argument(
+        "--no-skin-masks",
+        action="store_true",
+        help="skip POS on the tracker's skin mask for synthetic sets (it re-renders them)",
+    )
     p.add_argument("--cache-dir", default="cache")
     p.add_argument("--out", default="runs/eval")
     p.add_argument("--threads", type=int, default=0)
@@ -382,7 +411,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         else:
             _, _, test_ds = build_datasets(ns, videos)
             chosen = test_ds.videos
-        sets.append((args.data or "synthetic-heldout", chosen, None))
+        masks = None
+        if not args.data and not args.no_skin_masks:
+            from training.data.synthetic import SyntheticSetConfig
+
+            scfg = SyntheticSetConfig(
+                **{"fps_hz": float(cfg["fps"]), **(cfg.get("synthetic") or {})}
+            )
+            masks = _synthetic_skin_masks(scfg, chosen)
+        sets.append((args.data or "synthetic-heldout", chosen, masks))
     if args.synthetic:
         import yaml
 
@@ -396,13 +433,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         scfg = SyntheticSetConfig(**{"fps_hz": float(cfg["fps"]), **base, **fields})
         if scfg.seed == trained_seed:
             print(f"warning: --synthetic uses the training seed {trained_seed}: not held out")
-        sets.append(
-            (
-                f"synthetic-seed{scfg.seed}",
-                build_synthetic_videos(scfg, cache_dir=args.cache_dir),
-                None,
-            )
-        )
+        fresh = build_synthetic_videos(scfg, cache_dir=args.cache_dir)
+        masks = None if args.no_skin_masks else _synthetic_skin_masks(scfg, fresh)
+        sets.append((f"synthetic-seed{scfg.seed}", fresh, masks))
     if len(args.video_bpm) not in (0, len(args.video)):
         raise ValueError("--video-bpm: expected one value per --video")
     for i, path in enumerate(args.video):

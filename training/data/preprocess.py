@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -95,29 +96,40 @@ def crop_faces(
     *,
     total: int | None = None,
     desc: str = "faces",
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    return_masks: bool = False,
+) -> Any:
     """Track the face through ``frames`` and return the stable-box crops.
 
     Frames where the tracker holds no face get the nearest held crop (later frames before the
     first detection, earlier ones after a loss), flagged ``False`` in the returned mask. A video
     with no face at all raises ``ValueError``.
+
+    Returns ``(crops (T, S, S, C) uint8, found (T,) bool)``, plus the tracker's skin masks
+    ``(T, S, S)`` float32 (all ones where it had none) with ``return_masks=True`` (which needs
+    ``options.skin_regions``).
     """
-    opts = options or FaceTrackerOptions(crop_size=64, skin_regions=False)
+    opts = options or FaceTrackerOptions(crop_size=64, skin_regions=return_masks)
     crops: list[npt.NDArray[np.uint8] | None] = []
+    masks: list[npt.NDArray[np.float32] | None] = []
     with FaceTracker(opts) as tracker:
         for frame in tqdm(frames, total=total, desc=desc, leave=False, disable=total is None):
             obs = tracker.update(frame)
             crops.append(None if obs is None else obs.crop)
+            masks.append(None if obs is None else obs.skin_mask)
     found = np.array([c is not None for c in crops], dtype=bool)
     if not found.any():
         raise ValueError("no face was found in any frame")
     idx = np.flatnonzero(found)
-    # Nearest held crop for the gaps (a hold, not an invention).
-    nearest = idx[np.clip(np.searchsorted(idx, np.arange(len(crops))), 0, idx.size - 1)]
+    # Nearest held crop for the gaps (a hold, not an invention): the first held crop before the
+    # first detection, the last held one after a loss.
     prev = idx[np.clip(np.searchsorted(idx, np.arange(len(crops)), side="right") - 1, 0, None)]
-    use = np.where(np.arange(len(crops)) < idx[0], nearest, prev)
-    out = np.stack([crops[i] for i in use])  # type: ignore[misc]
-    return out, found
+    out = np.stack([crops[i] for i in prev])  # type: ignore[misc]
+    if not return_masks:
+        return out, found
+    size = out.shape[1]
+    ones = np.ones((size, size), np.float32)
+    mask_arr = np.stack([m if (m := masks[i]) is not None else ones for i in prev])
+    return out, found, mask_arr
 
 
 def _interp_truth(t_frames: FloatArray, t_src: FloatArray, v_src: FloatArray) -> FloatArray:
