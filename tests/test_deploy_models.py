@@ -97,3 +97,17 @@ def test_the_sdk_backend_reads_the_shipped_sidecar(name):
         t = side["input"]["recommended_frames"]
         x = np.zeros((1, s.channels, t, s.height, s.width), np.float32)
         assert be.infer(x).shape == (1, t)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_is_exported_from_the_committed_checkpoint(name):
+    import hashlib
+    from pathlib import Path
+
+    ckpt = Path(__file__).resolve().parents[1] / "training" / "checkpoints" / f"{name}.pt"
+    if not ckpt.is_file():
+        pytest.skip(f"no checkpoint {ckpt} in this checkout")
+    side = bundled_sidecar(name)
+    # Re-export (python -m deploy.export_onnx --checkpoint ...) whenever the checkpoint changes.
+    assert side["training"]["checkpoint_sha256"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    assert side["input"]["recommended_frames"] > 0 and side["training"]["data"] != "none"
