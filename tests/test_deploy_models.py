@@ -110,4 +110,4 @@ def test_shipped_model_is_exported_from_the_committed_checkpoint(name):
     side = bundled_sidecar(name)
     # Re-export (python -m deploy.export_onnx --checkpoint ...) whenever the checkpoint changes.
     assert side["training"]["checkpoint_sha256"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()
-    assert side["input"]["recommended_frames"] > 0 and side["training"]["data"] != "none"
+    assert not str(side["training"]["data"]).startswith("none")  # not an untrained export
