@@ -166,9 +166,10 @@ class MonitorOptions:
     Parameters
     ----------
     method
-        ``"pos"`` (default), ``"chrom"``, ``"green"``, ``"mono"`` (one-channel cameras) or
-        ``"model"`` (then ``model`` names the model). POS / CHROM / GREEN on one-channel frames
-        fall back to ``"mono"`` (logged; ``HeartRateReading.method`` says so).
+        ``"pos"`` (default), ``"chrom"``, ``"green"``, ``"mono"`` (one-channel cameras),
+        ``"model"`` (then ``model`` names the model), or a bundled model's name (``"physnet"``,
+        ``"autohr"``: short for ``method="model", model=<name>``). POS / CHROM / GREEN on
+        one-channel frames fall back to ``"mono"`` (logged; ``HeartRateReading.method`` says so).
     model
         For ``method="model"``: an ``.onnx`` (or TensorRT ``.engine``) path, or a bundled model
         name (``"physnet"``, ``"autohr"``).
@@ -228,10 +229,25 @@ class MonitorOptions:
     confidence: ConfidenceModel = field(default_factory=ConfidenceModel)
 
     def __post_init__(self) -> None:
+        if isinstance(self.method, str) and not isinstance(self.method, Method):
+            from rppg_sdk.models import available_models  # noqa: PLC0415
+
+            key = self.method.strip().lower()
+            if key in available_models():
+                if self.model is not None and str(self.model).lower() != key:
+                    raise ValueError(
+                        f"model: method={self.method!r} names a bundled model, but model="
+                        f"{self.model!r} names another"
+                    )
+                object.__setattr__(self, "model", key)
+                object.__setattr__(self, "method", Method.MODEL)
         try:
             object.__setattr__(self, "method", Method(self.method))
         except ValueError:
-            names = ", ".join(repr(m.value) for m in Method)
+            from rppg_sdk.models import available_models  # noqa: PLC0415
+
+            known = [m.value for m in Method] + available_models()
+            names = ", ".join(repr(n) for n in known)
             raise ValueError(f"method: expected one of {names}, got {self.method!r}") from None
         if self.method is Method.MODEL and self.model is None and not _is_backend(self.backend):
             raise ValueError("model: method='model' needs a model path or bundled model name")
@@ -342,8 +358,12 @@ class HeartRateMonitor:
     _latest: HeartRateReading | None
     _had_rate: bool
 
-    def __init__(self, options: MonitorOptions | None = None) -> None:
-        opts = MonitorOptions() if options is None else options
+    def __init__(self, options: MonitorOptions | None = None, **kwargs: Any) -> None:
+        """``HeartRateMonitor(MonitorOptions(...))`` or ``HeartRateMonitor(method="physnet", ...)``
+        (keyword arguments are :class:`MonitorOptions` fields)."""
+        if options is not None and kwargs:
+            raise TypeError("HeartRateMonitor: pass a MonitorOptions or keyword options, not both")
+        opts = MonitorOptions(**kwargs) if options is None else options
         if not isinstance(opts, MonitorOptions):
             raise TypeError(f"options: expected MonitorOptions, got {type(opts).__name__}")
         self.options = opts

@@ -7,6 +7,7 @@ model name such as ``"physnet"``), ``"tensorrt"`` for a serialized ``.engine`` (
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +25,8 @@ __all__ = [
 ]
 
 BackendName = Literal["auto", "onnxruntime", "tensorrt"]
+
+_log = logging.getLogger(__name__)
 
 
 def resolve_model_path(model: str | Path) -> Path:
@@ -52,16 +55,38 @@ def load_backend(
     model
         ``.onnx`` / ``.engine`` path, or a bundled model name.
     backend
-        ``"auto"`` (by suffix: ``.engine``/``.plan`` -> TensorRT, else ONNX Runtime),
-        ``"onnxruntime"`` or ``"tensorrt"``.
+        ``"auto"``: a TensorRT engine (``.engine``/``.plan``) runs on TensorRT when TensorRT 10
+        and an NVIDIA GPU are present, else its ONNX model (beside it, or the bundled model of
+        the same name) runs on ONNX Runtime; an ``.onnx`` model runs on ONNX Runtime.
+        ``"onnxruntime"`` or ``"tensorrt"`` force one (``"tensorrt"`` needs an engine).
     live
         Live use: ONNX Runtime leaves one core to the caller's thread.
     """
     path = resolve_model_path(model)
     if backend not in ("auto", "onnxruntime", "tensorrt"):
         raise ValueError(f"backend: expected 'auto', 'onnxruntime' or 'tensorrt', got {backend!r}")
-    if backend == "tensorrt" or (backend == "auto" and path.suffix in (".engine", ".plan")):
-        from rppg_sdk.backends.tensorrt import TensorRTBackend  # noqa: PLC0415
+    is_engine = path.suffix in (".engine", ".plan")
+    if backend == "tensorrt" and not is_engine:
+        raise ValueError(
+            f"model: backend='tensorrt' needs a serialized TensorRT engine (.engine), got {path}; "
+            "build one with deploy/build_engine.py"
+        )
+    if is_engine and backend in ("auto", "tensorrt"):
+        from rppg_sdk.backends.tensorrt import (  # noqa: PLC0415
+            TensorRTBackend,
+            onnx_fallback_path,
+            tensorrt_available,
+        )
 
-        return TensorRTBackend(path)
+        if backend == "tensorrt" or tensorrt_available():
+            return TensorRTBackend(path)
+        fallback = onnx_fallback_path(path)
+        _log.warning(
+            "no TensorRT 10 / NVIDIA GPU here: running %s on ONNX Runtime instead of the engine %s",
+            fallback,
+            path,
+        )
+        path = fallback
+    elif is_engine:
+        raise ValueError(f"model: ONNX Runtime cannot run a TensorRT engine ({path})")
     return OnnxRuntimeBackend(path, threads=default_threads(live))
