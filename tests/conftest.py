@@ -23,3 +23,23 @@ def require_real_data(*parts: str) -> Path:
 def real_data_dir() -> Path:
     """The real-data folder; skips the test when it is absent."""
     return require_real_data()
+
+
+@pytest.fixture
+def torch_seeded() -> None:
+    """Seed torch's global generator (tests of models and losses use it)."""
+    import torch  # noqa: PLC0415  (only the training tests need torch)
+
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():  # type: ignore[no-untyped-def]
+    """One torch thread for a module: on tiny tensors threads only add overhead, and they
+    thrash when the CI runner is busy."""
+    import torch  # noqa: PLC0415
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

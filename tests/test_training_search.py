@@ -24,18 +24,7 @@ from training.search import (  # noqa: E402
 FS = 30.0
 
 
-@pytest.fixture(autouse=True)
-def _seed() -> None:
-    torch.manual_seed(0)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():  # type: ignore[no-untyped-def]
-    # Tiny tensors: threads only add overhead, and thrash when the CI runner is busy.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_seeded", "torch_one_thread")
 
 
 def tiny_batches(n: int, seed: int = 0, channels: int = 3) -> list:
