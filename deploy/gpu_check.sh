@@ -198,6 +198,10 @@ try:
 except SystemExit as exc:
     res["cli_fp16_exit_status"] = exc.code
     failed = True
+except Exception as exc:  # e.g. no `onnx` package here: the library checks above still stand
+    res["errors"].append({"engine": "cli", "error": repr(exc), "trace": traceback.format_exc()})
+    print(f"command line: FAILED: {exc!r}")
+    failed = True
 
 (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
 print(f"results: {out / 'gpu_check.json'}")
