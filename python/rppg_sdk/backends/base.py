@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Backend", "InputSpec", "ModelInputSpec", "Normalization"]
+__all__ = ["Backend", "InputSpec", "ModelInputSpec", "Normalization", "check_chunk"]
 
 Float32Array = npt.NDArray[np.float32]
 
@@ -136,3 +136,37 @@ class Backend(Protocol):
     def close(self) -> None:
         """Free the runtime's resources (idempotent)."""
         ...
+
+
+def check_chunk(chunk: object, spec: InputSpec) -> Float32Array:
+    """``chunk`` as a contiguous float32 ``(1, C, T, H, W)`` array that ``spec`` accepts.
+
+    Every backend checks its input the same way before handing it to its runtime, so a wrong
+    chunk fails with the same message whatever runs the model.
+
+    Raises
+    ------
+    TypeError
+        Not a numpy array.
+    ValueError
+        Wrong shape, or a frame count outside the model's range or not a multiple it needs.
+    """
+    if not isinstance(chunk, np.ndarray):
+        raise TypeError(f"chunk: expected a numpy array, got {type(chunk).__name__}")
+    s = spec
+    if (
+        chunk.ndim != 5
+        or chunk.shape[0] != 1
+        or chunk.shape[1] != s.channels
+        or chunk.shape[3:] != (s.height, s.width)
+    ):
+        raise ValueError(
+            f"chunk: expected shape (1, {s.channels}, T, {s.height}, {s.width}), got {chunk.shape}"
+        )
+    t = int(chunk.shape[2])
+    if not s.min_frames <= t <= s.max_frames or t % s.frames_multiple_of:
+        raise ValueError(
+            f"chunk: expected T in [{s.min_frames}, {s.max_frames}] and a multiple of "
+            f"{s.frames_multiple_of}, got T={t}"
+        )
+    return np.ascontiguousarray(chunk, dtype=np.float32)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk.backends.base import ModelInputSpec
+from rppg_sdk.backends.base import ModelInputSpec, check_chunk
 
 __all__ = ["OnnxRuntimeBackend", "read_sidecar", "sidecar_path"]
 
@@ -205,25 +205,8 @@ class OnnxRuntimeBackend:
         if self._closed:
             raise RuntimeError("OnnxRuntimeBackend: infer() after close()")
         s = self.spec
-        if not isinstance(chunk, np.ndarray):
-            raise TypeError(f"chunk: expected a numpy array, got {type(chunk).__name__}")
-        if (
-            chunk.ndim != 5
-            or chunk.shape[0] != 1
-            or chunk.shape[1] != s.channels
-            or (chunk.shape[3:] != (s.height, s.width))
-        ):
-            raise ValueError(
-                f"chunk: expected shape (1, {s.channels}, T, {s.height}, {s.width}), "
-                f"got {chunk.shape}"
-            )
-        t = int(chunk.shape[2])
-        if not s.min_frames <= t <= s.max_frames or t % s.frames_multiple_of:
-            raise ValueError(
-                f"chunk: expected T in [{s.min_frames}, {s.max_frames}] and a multiple of "
-                f"{s.frames_multiple_of}, got T={t}"
-            )
-        x = np.ascontiguousarray(chunk, dtype=np.float32)
+        x = check_chunk(chunk, s)
+        t = x.shape[2]
         (y,) = self._session.run([self._output_name], {self._input_name: x})
         y = np.asarray(y, dtype=np.float32).reshape(1, -1)
         if y.shape[1] != t:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rppg_sdk.backends.base import check_chunk
+
 if TYPE_CHECKING:
     import tensorrt as trt
 
@@ -465,22 +467,7 @@ class TensorRTBackend:
         if self._closed:
             raise RuntimeError("TensorRTBackend: infer() after close()")
         s = self.spec
-        if not isinstance(chunk, np.ndarray):
-            raise TypeError(f"chunk: expected a numpy array, got {type(chunk).__name__}")
-        if chunk.ndim != 5 or chunk.shape[0] != 1 or chunk.shape[1] != s.channels or (
-            chunk.shape[3:] != (s.height, s.width)
-        ):
-            raise ValueError(
-                f"chunk: expected shape (1, {s.channels}, T, {s.height}, {s.width}), "
-                f"got {chunk.shape}"
-            )
-        t = int(chunk.shape[2])
-        if not s.min_frames <= t <= s.max_frames or t % s.frames_multiple_of:
-            raise ValueError(
-                f"chunk: expected T in [{s.min_frames}, {s.max_frames}] and a multiple of "
-                f"{s.frames_multiple_of}, got T={t}"
-            )
-        host_in = np.ascontiguousarray(chunk, dtype=np.float32)
+        host_in = check_chunk(chunk, s)
         ctx = self._context
         if not ctx.set_input_shape(s.input_name, host_in.shape):
             raise ValueError(f"chunk: TensorRT rejected the input shape {host_in.shape}")
