@@ -40,7 +40,11 @@ def lint(session: nox.Session) -> None:
     # (a TensorRT 8 call such as max_workspace_size then fails here).
     session.run("python", "deploy/trt_stubs.py", "build/trt-stubs")
     session.run(
-        "mypy", "--config-file", "deploy/mypy.ini", "deploy", "python/rppg_sdk/backends/tensorrt.py",
+        "mypy",
+        "--config-file",
+        "deploy/mypy.ini",
+        "deploy",
+        "python/rppg_sdk/backends/tensorrt.py",
         env={"MYPYPATH": "build/trt-stubs"},
     )
 
