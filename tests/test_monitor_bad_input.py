@@ -103,6 +103,8 @@ def test_bad_options() -> None:
         MonitorOptions(window_s=4, min_window_s=5)
     with pytest.raises(ValueError, match="band_hz"):
         MonitorOptions(band_hz=(3.0, 1.0))
+    with pytest.raises(ValueError, match="skin_roi: expected one of 'face', 'landmarks'"):
+        MonitorOptions(skin_roi="cheeks")
     with pytest.raises(TypeError, match="options"):
         HeartRateMonitor({"method": "pos"})  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError):
