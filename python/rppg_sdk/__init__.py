@@ -24,7 +24,13 @@ from rppg_sdk.dsp import (
 )
 from rppg_sdk.face import FaceObservation, FaceTracker, FaceTrackerOptions
 from rppg_sdk.methods import Method
-from rppg_sdk.monitor import HeartRateMonitor, HeartRateReading, MonitorOptions, ReadingStatus
+from rppg_sdk.monitor import (
+    HeartRateMonitor,
+    HeartRateReading,
+    MonitorOptions,
+    ReadingStatus,
+    SkinRoi,
+)
 
 __version__ = "0.1.0"
 
@@ -42,6 +48,7 @@ __all__ = [
     "MonitorOptions",
     "PulseMethod",
     "ReadingStatus",
+    "SkinRoi",
     "SignalQuality",
     "SpectralOptions",
     "Spectrum",
