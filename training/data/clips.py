@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rppg_sdk.methods.model import normalize_frames
 from torch.utils.data import Dataset
 
 from training.augment import (
@@ -89,38 +90,18 @@ class ClipConfig:
 def normalize_clip(clip: torch.Tensor, method: Normalization = "temporal") -> torch.Tensor:
     """Normalise a uint8-valued ``(C, T, H, W)`` or ``(N, C, T, H, W)`` clip for the models.
 
-    ``"temporal"``
-        Each pixel's relative change about its own mean over the clip, ``x / mean_t(x) - 1``,
-        divided by the clip's overall standard deviation of that. The pulse is a relative
-        change of the skin's colour (0.3-1 % here), so this puts it on a scale the network can
-        see from the first step and removes the face's appearance, which carries no pulse.
-    ``"standard"``
-        Per-channel z-score over the whole clip (keeps the appearance).
-    ``"none"``
-        ``x / 255``.
-
-    The runtime must apply the same function to the chunks it feeds an exported model.
+    The arithmetic is the runtime's :func:`rppg_sdk.methods.model.normalize_frames` (one
+    implementation: an exported model sees at run time exactly what it was trained on), applied
+    to each clip; see there for the methods.
     """
-    x = clip.float()
-    single = x.ndim == 4
-    if single:
-        x = x.unsqueeze(0)
-    if x.ndim != 5:
+    single = clip.ndim == 4
+    if clip.ndim not in (4, 5):
         raise ValueError(f"clip: expected (C, T, H, W) or (N, C, T, H, W), got {tuple(clip.shape)}")
-    if method == "none":
-        out = x / 255.0
-    elif method == "standard":
-        mean = x.mean(dim=(2, 3, 4), keepdim=True)
-        std = x.std(dim=(2, 3, 4), keepdim=True)
-        out = (x - mean) / (std + 1e-3)
-    elif method == "temporal":
-        # +1 grey level keeps black (padded) pixels from dividing by zero.
-        mean = x.mean(dim=2, keepdim=True) + 1.0
-        rel = x / mean - 1.0
-        std = rel.std(dim=(1, 2, 3, 4), keepdim=True)
-        out = rel / (std + 1e-4)
-    else:
-        raise ValueError(f"method: expected 'temporal', 'standard' or 'none', got {method!r}")
+    batch = clip.detach().float().cpu().numpy()
+    if single:
+        batch = batch[None]
+    out = torch.from_numpy(np.stack([normalize_frames(c, method) for c in batch]))
+    out = out.to(clip.device)
     return out.squeeze(0) if single else out
 
 

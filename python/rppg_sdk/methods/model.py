@@ -22,45 +22,70 @@ import numpy.typing as npt
 from rppg_sdk import dsp
 from rppg_sdk.backends.base import Backend
 
-__all__ = ["ChunkJob", "ChunkStitcher", "ModelChunker", "normalize_chunk"]
+__all__ = [
+    "NORMALIZATIONS",
+    "ChunkJob",
+    "ChunkStitcher",
+    "ModelChunker",
+    "normalize_chunk",
+    "normalize_frames",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 
 
-def normalize_chunk(frames: npt.NDArray[np.generic], method: str = "temporal") -> Float32Array:
-    """Normalise face crops ``(T, H, W, C)`` into a model input ``(1, C, T, H, W)`` float32.
+#: The input normalisations a model can be trained with (its sidecar names one).
+NORMALIZATIONS = ("temporal", "standard", "none")
 
-    The same arithmetic as training's ``normalize_clip`` (the models only work on what they were
-    trained on):
+
+def normalize_frames(x: npt.NDArray[np.generic], method: str = "temporal") -> Float32Array:
+    """Normalise one clip ``(C, T, H, W)`` for a model: the one implementation, used by the
+    runtime (:func:`normalize_chunk`) and by training (``training.data.clips.normalize_clip``),
+    so a model always sees at run time exactly what it was trained on.
 
     ``"temporal"``
-        Each pixel's relative change about its own mean over the chunk, ``x / (mean_t(x) + 1) -
-        1``, divided by the chunk's standard deviation of that (``+ 1e-4``; sample std).
+        Each pixel's relative change about its own mean over the clip, ``x / (mean_t(x) + 1) -
+        1`` (+1 grey level keeps black padding from dividing by zero), divided by the clip's
+        sample standard deviation of that (``+ 1e-4``). The pulse is a relative change of the
+        skin's colour (0.3-1 %): this puts it on a scale a network sees and removes the face's
+        appearance, which carries no pulse.
     ``"standard"``
-        Per-channel z-score over the chunk (``+ 1e-3``).
+        Per-channel z-score over the clip (sample std ``+ 1e-3``; keeps the appearance).
     ``"none"``
         ``x / 255``.
     """
+    if not isinstance(x, np.ndarray) or x.ndim != 4:
+        raise ValueError(
+            f"clip: expected a (C, T, H, W) array, got {getattr(x, 'shape', type(x))}"
+        )
+    xf: Float32Array = np.asarray(x, dtype=np.float32)
+    if method == "none":
+        out = xf / np.float32(255.0)
+    elif method == "standard":
+        mean = xf.mean(axis=(1, 2, 3), keepdims=True)
+        std = xf.std(axis=(1, 2, 3), keepdims=True, ddof=1)
+        out = (xf - mean) / (std + np.float32(1e-3))
+    elif method == "temporal":
+        mean = xf.mean(axis=1, keepdims=True) + np.float32(1.0)
+        rel = xf / mean - np.float32(1.0)
+        std = rel.std(ddof=1) if rel.size > 1 else np.float32(0.0)
+        out = rel / (np.float32(std) + np.float32(1e-4))
+    else:
+        raise ValueError(f"method: expected one of {NORMALIZATIONS}, got {method!r}")
+    result: Float32Array = out.astype(np.float32, copy=False)
+    return result
+
+
+def normalize_chunk(frames: npt.NDArray[np.generic], method: str = "temporal") -> Float32Array:
+    """Normalise face crops ``(T, H, W, C)`` into a model input ``(1, C, T, H, W)`` float32
+    (see :func:`normalize_frames`)."""
     if not isinstance(frames, np.ndarray) or frames.ndim != 4:
         raise ValueError(
             f"frames: expected a (T, H, W, C) array, got {getattr(frames, 'shape', type(frames))}"
         )
     x = np.ascontiguousarray(frames.transpose(3, 0, 1, 2), dtype=np.float32)  # (C, T, H, W)
-    if method == "none":
-        out = x / np.float32(255.0)
-    elif method == "standard":
-        mean = x.mean(axis=(1, 2, 3), keepdims=True)
-        std = x.std(axis=(1, 2, 3), keepdims=True, ddof=1)
-        out = (x - mean) / (std + np.float32(1e-3))
-    elif method == "temporal":
-        mean = x.mean(axis=1, keepdims=True) + np.float32(1.0)
-        rel = x / mean - np.float32(1.0)
-        std = rel.std(ddof=1) if rel.size > 1 else np.float32(0.0)
-        out = rel / (np.float32(std) + np.float32(1e-4))
-    else:
-        raise ValueError(f"method: expected 'temporal', 'standard' or 'none', got {method!r}")
-    return out[None].astype(np.float32, copy=False)
+    return normalize_frames(x, method)[None]
 
 
 @dataclass(frozen=True)
