@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
+from rppg_sdk.backends.base import NORMALIZATIONS
 
 from deploy.trt_onnx_ops import unsupported_nodes
 
@@ -123,10 +124,9 @@ class ModelSpec:
             )
         if not self.fps_hz > 0:
             raise ValueError(f"fps_hz: expected a positive rate, got {self.fps_hz!r}")
-        if self.normalization not in ("temporal", "standard", "none"):
+        if self.normalization not in NORMALIZATIONS:
             raise ValueError(
-                "normalization: expected 'temporal', 'standard' or 'none', "
-                f"got {self.normalization!r}"
+                f"normalization: expected one of {NORMALIZATIONS}, got {self.normalization!r}"
             )
 
     @property

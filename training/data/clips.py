@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rppg_sdk.backends.base import NORMALIZATIONS
 from rppg_sdk.methods.model import normalize_frames
 from torch.utils.data import Dataset
 
@@ -76,10 +77,9 @@ class ClipConfig:
             raise ValueError(f"size: expected an int >= 16, got {self.size!r}")
         if not float(self.fs_hz) > 0:
             raise ValueError(f"fs_hz: expected a positive rate, got {self.fs_hz!r}")
-        if self.normalization not in ("temporal", "standard", "none"):
+        if self.normalization not in NORMALIZATIONS:
             raise ValueError(
-                "normalization: expected 'temporal', 'standard' or 'none', got "
-                f"{self.normalization!r}"
+                f"normalization: expected one of {NORMALIZATIONS}, got {self.normalization!r}"
             )
 
     @property

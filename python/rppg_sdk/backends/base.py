@@ -19,13 +19,23 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Backend", "InputSpec", "ModelInputSpec", "Normalization", "check_chunk"]
+__all__ = [
+    "NORMALIZATIONS",
+    "Backend",
+    "InputSpec",
+    "ModelInputSpec",
+    "Normalization",
+    "check_chunk",
+]
 
 Float32Array = npt.NDArray[np.float32]
 
 #: How a chunk is normalised before the model sees it (must match training; see
 #: :func:`rppg_sdk.methods.model.normalize_chunk`).
-Normalization = str  # "temporal" | "standard" | "none"
+Normalization = str  # one of NORMALIZATIONS
+
+#: The input normalisations a model can be trained with (its sidecar names one).
+NORMALIZATIONS = ("temporal", "standard", "none")
 
 
 class InputSpec(Protocol):
@@ -99,10 +109,9 @@ class ModelInputSpec:
             raise ValueError(f"height, width: expected positive, got {self.height}x{self.width}")
         if not self.fps_hz > 0:
             raise ValueError(f"fps_hz: expected a positive frame rate, got {self.fps_hz}")
-        if self.normalization not in ("temporal", "standard", "none"):
+        if self.normalization not in NORMALIZATIONS:
             raise ValueError(
-                "normalization: expected 'temporal', 'standard' or 'none', got "
-                f"{self.normalization!r}"
+                f"normalization: expected one of {NORMALIZATIONS}, got {self.normalization!r}"
             )
         if self.channel_order not in ("BGR", "RGB", "NIR"):
             raise ValueError(

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk import dsp
-from rppg_sdk.backends.base import Backend
+from rppg_sdk.backends.base import NORMALIZATIONS, Backend
 
 __all__ = [
     "NORMALIZATIONS",
@@ -33,10 +33,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
-
-
-#: The input normalisations a model can be trained with (its sidecar names one).
-NORMALIZATIONS = ("temporal", "standard", "none")
 
 
 def normalize_frames(x: npt.NDArray[np.generic], method: str = "temporal") -> Float32Array:
