@@ -204,3 +204,16 @@ def test_chunker_infers_each_frame_about_once(model_path: Path) -> None:
     assert 1.0 < be.frames / n < 1.4
     with pytest.raises(ValueError, match="channel"):
         ModelChunker(be, 64, 16, (SIZE, SIZE, 1))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_load_backend_threads_reach_the_session_options(model_path: Path, threads: int) -> None:
+    with load_backend(model_path, "onnxruntime", threads=threads) as be:
+        opts = be._session.get_session_options()  # type: ignore[attr-defined]
+        assert opts.intra_op_num_threads == threads
+
+
+def test_load_backend_rejects_bad_threads(model_path: Path) -> None:
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            load_backend(model_path, threads=bad)  # type: ignore[arg-type]

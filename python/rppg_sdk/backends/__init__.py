@@ -46,7 +46,11 @@ def resolve_model_path(model: str | Path) -> Path:
 
 
 def load_backend(
-    model: str | Path, backend: BackendName = "auto", *, live: bool = False
+    model: str | Path,
+    backend: BackendName = "auto",
+    *,
+    live: bool = False,
+    threads: int | None = None,
 ) -> Backend:
     """Open ``model`` with the named runtime.
 
@@ -61,7 +65,19 @@ def load_backend(
         ``"onnxruntime"`` or ``"tensorrt"`` force one (``"tensorrt"`` needs an engine).
     live
         Live use: ONNX Runtime leaves one core to the caller's thread.
+    threads
+        ONNX Runtime intra-op threads; ``None``: chosen from ``live`` (all cores for files, one
+        left to the caller when live). TensorRT ignores it (the GPU does the work).
+
+    Raises
+    ------
+    ValueError
+        ``threads`` below 1, an unknown ``backend``, or a model the backend cannot run.
     """
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise ValueError(f"threads: expected an int >= 1 or None, got {threads!r}")
     path = resolve_model_path(model)
     if backend not in ("auto", "onnxruntime", "tensorrt"):
         raise ValueError(f"backend: expected 'auto', 'onnxruntime' or 'tensorrt', got {backend!r}")
@@ -89,4 +105,6 @@ def load_backend(
         path = fallback
     elif is_engine:
         raise ValueError(f"model: ONNX Runtime cannot run a TensorRT engine ({path})")
-    return OnnxRuntimeBackend(path, threads=default_threads(live))
+    if threads is None:
+        threads = default_threads(live)
+    return OnnxRuntimeBackend(path, threads=threads)
