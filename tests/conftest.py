@@ -1,8 +1,18 @@
-"""Shared test fixtures: where the real recordings live, and skipping cleanly without them."""
+"""Shared test fixtures: optional dependencies and real recordings that may be absent.
+
+Locally an absent optional package or recording skips the tests that need it, with the reason.
+CI (``CI=true``) installs every extra and has ``../shared`` beside the clone, so there an absence
+is a broken install and fails the test instead: a broken extra cannot turn into a green run of
+skips. GPU tests are the exception and skip everywhere without a GPU (their own ``skipif``).
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -11,11 +21,36 @@ import pytest
 REAL_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 
 
+def running_in_ci() -> bool:
+    """Whether this is a CI run (``CI=true``, as CI services set it): nothing may be absent."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1"}
+
+
+def absent(reason: str) -> NoReturn:
+    """Skip the calling test (or module) for ``reason``; under CI fail with it instead."""
+    if running_in_ci():
+        pytest.fail(f"{reason} [CI=true: CI installs every extra and has ../shared]", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name: str, extra: str | None = None) -> ModuleType:
+    """Import ``name``, or skip (fail under CI) naming the extra that installs it.
+
+    ``extra`` is the ``pyproject.toml`` extra that declares the package; ``None`` for a runtime
+    dependency, which every install has.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        where = f'pip install ".[{extra}]"' if extra else "a runtime dependency: pip install ."
+        absent(f"{name} is not importable ({exc}); {where}")
+
+
 def require_real_data(*parts: str) -> Path:
-    """Path of ``REAL_DATA_DIR / parts``, or skip the calling test when it is absent."""
+    """Path of ``REAL_DATA_DIR / parts``, or skip (fail under CI) when it is absent."""
     path = REAL_DATA_DIR.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (see shared/data/README.md)")
+        absent(f"real data not available: {path} is absent (see shared/data/README.md)")
     return path
 
 

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_real_data
+from conftest import require_module, require_real_data
 from rppg_sdk.cli import main
 
 
 def test_demo_prints_truth_and_estimate_and_writes_a_plot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("rppg_sdk.synthetic")
+    require_module("skimage", extra="demo")  # the demo renders scikit-image's astronaut
     png = tmp_path / "demo.png"
     assert main(["demo", "--duration", "15", "--plot", str(png)]) == 0
     out = capsys.readouterr().out

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-pytest.importorskip("onnx")
+require_module("onnx", extra="train")
 
 from rppg_sdk.backends import tensorrt as trt_backend  # noqa: E402
 

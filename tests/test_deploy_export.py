@@ -10,10 +10,11 @@ import json
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
+torch = require_module("torch", extra="train")
+onnx = require_module("onnx", extra="train")
+ort = require_module("onnxruntime")
 
 from onnx import TensorProto, helper  # noqa: E402
 

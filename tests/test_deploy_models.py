@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import absent, require_module
 from rppg_sdk.models import MODELS_DIR, available_models, bundled_model_path, bundled_sidecar
 
 SHIPPED = ["physnet", "autohr"]
@@ -41,7 +42,7 @@ def test_sidecar_describes_the_file_it_sits_beside(name):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_operator_of_a_shipped_graph_is_supported_by_tensorrt(name):
-    onnx = pytest.importorskip("onnx")
+    onnx = require_module("onnx", extra="train")
     from deploy.trt_onnx_ops import NEWER_THAN_10_3, unsupported_nodes
 
     proto = onnx.load(str(bundled_model_path(name)))
@@ -106,7 +107,7 @@ def test_shipped_model_is_exported_from_the_committed_checkpoint(name):
 
     ckpt = Path(__file__).resolve().parents[1] / "training" / "checkpoints" / f"{name}.pt"
     if not ckpt.is_file():
-        pytest.skip(f"no checkpoint {ckpt} in this checkout")
+        absent(f"no checkpoint {ckpt} in this checkout")
     side = bundled_sidecar(name)
     # Re-export (python -m deploy.export_onnx --checkpoint ...) whenever the checkpoint changes.
     assert side["training"]["checkpoint_sha256"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()

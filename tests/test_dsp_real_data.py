@@ -16,6 +16,7 @@ import scipy.signal
 import scipy.sparse
 import scipy.sparse.linalg
 import scipy.stats
+from conftest import absent, require_module
 from rppg_sdk.dsp import PulseMethod, bandpass, estimate_heart_rate, extract_pulse
 
 FS_CAMERA_HZ = 30.0
@@ -44,7 +45,7 @@ OXIMETRY_MAE_BOUND_BPM = 1.5
 def _file(root: Path, *parts: str) -> Path:
     path = root.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent")
+        absent(f"real data not available: {path} is absent")
     return path
 
 
@@ -237,7 +238,7 @@ def _ecg_r_peak_times_s(ecg: np.ndarray, fs_hz: float) -> np.ndarray:
 
 
 def test_wfdb_pleth_heart_rate_matches_ecg(real_data_dir: Path) -> None:
-    wfdb = pytest.importorskip("wfdb")
+    wfdb = require_module("wfdb", extra="test")
     base = _file(real_data_dir, "wfdb", "mixedsignals.hea").with_suffix("")
     rec = wfdb.rdrecord(str(base), smooth_frames=False)  # multi-frequency: one array per signal
     names = list(rec.sig_name)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import require_real_data
+from conftest import require_module, require_real_data
 from rppg_sdk.monitor import (
     DEFAULT_METHOD,
     HeartRateMonitor,
@@ -23,7 +23,8 @@ from rppg_sdk.monitor import (
     ReadingStatus,
 )
 
-synthetic = pytest.importorskip("rppg_sdk.synthetic")
+require_module("skimage", extra="demo")  # the renderer's default face
+from rppg_sdk import synthetic  # noqa: E402
 
 DURATION_S = 20.0
 WINDOW_S = 10.0

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_module
 from rppg_sdk.backends import Backend, ModelInputSpec, OnnxRuntimeBackend, load_backend
 from rppg_sdk.methods.model import ChunkStitcher, ModelChunker, normalize_chunk
 
-onnx = pytest.importorskip("onnx")
+onnx = require_module("onnx", extra="train")
 from onnx import TensorProto, helper  # noqa: E402
 
 SIZE = 16
@@ -142,7 +143,7 @@ def test_normalize_chunk_matches_training_formula() -> None:
     x = frames.transpose(3, 0, 1, 2).astype(np.float64)
     rel = x / (x.mean(axis=1, keepdims=True) + 1.0) - 1.0
     np.testing.assert_allclose(out[0], rel / (rel.std(ddof=1) + 1e-4), rtol=1e-4, atol=1e-5)
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch", extra="train")
     from training.data.clips import normalize_clip
 
     ref = normalize_clip(torch.from_numpy(frames).permute(3, 0, 1, 2)).numpy()

@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import require_module
 from rppg_sdk.monitor import HeartRateMonitor, MonitorOptions
 
-synthetic = pytest.importorskip("rppg_sdk.synthetic")
+require_module("skimage", extra="demo")  # the renderer's default face
+from rppg_sdk import synthetic  # noqa: E402
 
 KINDS = ("still", "rigid", "periodic", "lighting", "jpeg", "nir", "hard", "nopulse")
 

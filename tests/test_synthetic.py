@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import absent
 from rppg_sdk.dsp import PulseMethod, estimate_heart_rate, extract_pulse, signal_quality
 from rppg_sdk.synthetic import (
     BVP_DIRECTION_RGB,
@@ -307,7 +308,7 @@ def test_spec_arrays_are_copied_and_read_only() -> None:
 def test_real_ppg_drives_the_clip() -> None:
     path = REAL / "vitallens" / "sample_vitals_1.csv"
     if not path.exists():
-        pytest.skip(f"real data not found at {path} (../shared/data/real is not checked out)")
+        absent(f"real data not found at {path} (../shared/data/real is not checked out)")
     table = np.genfromtxt(path, delimiter=",", names=True)
     spec = SyntheticClipSpec(duration_s=11.0, frame_size=SMALL, ppg_waveform=table["ppg"])
     clip = render_clip(spec)

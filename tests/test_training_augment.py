@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch", extra="train")
 
 from training.augment import (  # noqa: E402
     AugmentConfig,

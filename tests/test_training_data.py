@@ -9,8 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch", extra="train")
 
 from training.data import (  # noqa: E402
     ClipConfig,
@@ -108,7 +109,7 @@ def test_pure_layout_with_nested_frames(tmp_path: Path) -> None:
 
 
 def test_cohface_layout(tmp_path: Path) -> None:
-    h5py = pytest.importorskip("h5py", reason="COHFACE ground truth is HDF5 (h5py not installed)")
+    h5py = require_module("h5py", extra="train")  # COHFACE ground truth is HDF5
     n = 8
     for subj, sess in (("1", "0"), ("2", "1")):
         folder = tmp_path / subj / sess
@@ -127,7 +128,7 @@ def test_cohface_layout(tmp_path: Path) -> None:
 
 
 def test_mr_nirp_car_layout_nir_with_dark_frames(tmp_path: Path) -> None:
-    scipy_io = pytest.importorskip("scipy.io")
+    scipy_io = require_module("scipy.io", extra="train")
     n = 12
     clip = tmp_path / "Subject3_garage_small_motion_940"
     nir = clip / "NIR" / "NIR"  # the zip unpacks one folder deeper
@@ -164,7 +165,7 @@ def test_loaders_explain_a_wrong_folder(tmp_path: Path) -> None:
 
 def _face_frames(n: int) -> np.ndarray:
     """A still face (scikit-image's astronaut, public domain) on a grey frame, BGR."""
-    skimage_data = pytest.importorskip("skimage.data")
+    skimage_data = require_module("skimage.data", extra="demo")
     face = cv2.cvtColor(skimage_data.astronaut()[0:220, 120:330], cv2.COLOR_RGB2BGR)
     frame = np.full((260, 300, 3), 90, np.uint8)
     frame[20:240, 45:255] = face
@@ -269,7 +270,7 @@ def test_subject_kfold_keeps_subjects_apart() -> None:
 
 
 def test_synthetic_set_is_rendered_by_the_sdk_tracked_and_cached(tmp_path: Path) -> None:
-    pytest.importorskip("rppg_sdk.synthetic")
+    require_module("skimage", extra="demo")  # the renderer's default face
     from training.data.synthetic import SyntheticSetConfig, build_synthetic_videos, random_spec
 
     cfg = SyntheticSetConfig(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch", extra="train")
 
 from training import train  # noqa: E402
 from training.data import FaceVideo  # noqa: E402

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch", extra="train")
 
 from training.losses import (  # noqa: E402
     LOSSES,
@@ -227,7 +228,7 @@ def test_waveform_mcc_matches_the_torch_metric() -> None:
 
 
 def test_evaluation_reads_heart_rates_through_the_sdk() -> None:
-    pytest.importorskip("rppg_sdk.dsp", exc_type=ImportError)
+    require_module("rppg_sdk.dsp")
     from training.losses import evaluate_waveforms, heart_rate_bpm, waveform_snr_db
 
     rng = np.random.default_rng(0)

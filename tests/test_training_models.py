@@ -7,8 +7,9 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch", extra="train")
 nn = torch.nn
 
 from training.models import (  # noqa: E402
@@ -307,8 +308,8 @@ def test_saliency_weights_load_from_a_file(tmp_path) -> None:  # type: ignore[no
     ("name", "saliency"), [("physnet", False), ("autohr", False), ("physnet", True)]
 )
 def test_onnx_export_with_dynamic_frames_matches_torch(name: str, saliency: bool) -> None:
-    ort = pytest.importorskip("onnxruntime")
-    pytest.importorskip("onnx")
+    ort = require_module("onnxruntime")
+    require_module("onnx", extra="train")
     model = build_model(name, 3, saliency=saliency, **SMALL[name])
     with torch.no_grad():  # give BatchNorm non-trivial running statistics
         model.train()

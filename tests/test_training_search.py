@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import require_module
 
-torch = pytest.importorskip("torch")
+torch = require_module("torch", extra="train")
 
 from training.losses import LOSSES  # noqa: E402
 from training.models import AutoHR, AutoHRSearch, Genotype  # noqa: E402
