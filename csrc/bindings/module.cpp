@@ -7,7 +7,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
+#include <algorithm>
 #include <array>
 #include <sstream>
 #include <string>
@@ -19,6 +21,9 @@ namespace py = pybind11;
 namespace {
 
 using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+// Typed tuples so that the generated stubs (`nox -s stubs`) name the arrays returned.
+using FramesAndTimes = py::typing::Tuple<py::array, Doubles>;
+using ValuesAndTimes = py::typing::Tuple<Doubles, Doubles>;
 
 std::string shape_str(const py::array& a) {
   std::ostringstream s;
@@ -80,7 +85,7 @@ void push_frame(rppg::FrameRingBuffer& rb, const py::handle& obj, const py::hand
   }
 }
 
-py::tuple window(const rppg::FrameRingBuffer& rb, py::ssize_t n) {
+FramesAndTimes window(const rppg::FrameRingBuffer& rb, py::ssize_t n) {
   const auto held = static_cast<py::ssize_t>(rb.size());
   if (n < 1 || n > held) {
     throw py::value_error("window: expected 1 <= n <= " + std::to_string(held) +
@@ -100,6 +105,85 @@ py::tuple window(const rppg::FrameRingBuffer& rb, py::ssize_t n) {
     rb.window(static_cast<std::size_t>(n), out, tout);
   }
   return py::make_tuple(frames, ts);
+}
+
+// Copies worth releasing the GIL for: below this many bytes the release costs more than the copy.
+constexpr std::size_t kReleaseBytes = 1u << 16;
+
+void push_sample(rppg::TimeSeriesBuffer& tb, const Doubles& values, const py::handle& ts) {
+  const double timestamp_s = seconds(ts);
+  const auto c = static_cast<py::ssize_t>(tb.channels());
+  if (values.ndim() != 1 || values.shape(0) != c) {
+    throw py::value_error("values: expected shape (" + std::to_string(c) + ",), got " +
+                          shape_str(values));
+  }
+  tb.push(values.data(), timestamp_s);  // one sample: not worth a GIL release
+}
+
+void push_samples(rppg::TimeSeriesBuffer& tb, const Doubles& values, const Doubles& ts) {
+  const auto c = static_cast<py::ssize_t>(tb.channels());
+  if (values.ndim() != 2 || values.shape(1) != c || ts.ndim() != 1 ||
+      ts.shape(0) != values.shape(0)) {
+    throw py::value_error("push_many: expected values (n, " + std::to_string(c) +
+                          ") and timestamps_s (n,), got " + shape_str(values) + " and " +
+                          shape_str(ts));
+  }
+  const auto n = static_cast<std::size_t>(ts.shape(0));
+  const double *vp = values.data(), *tp = ts.data();
+  if (n * tb.channels() * sizeof(double) >= kReleaseBytes) {
+    py::gil_scoped_release release;
+    tb.push_many(vp, tp, n);
+  } else {
+    tb.push_many(vp, tp, n);
+  }
+}
+
+ValuesAndTimes series_window(const rppg::TimeSeriesBuffer& tb, py::ssize_t n) {
+  const auto held = static_cast<py::ssize_t>(tb.size());
+  if (n < 1 || n > held) {
+    throw py::value_error("window: expected 1 <= n <= " + std::to_string(held) +
+                          " (samples held), got " + std::to_string(n));
+  }
+  Doubles values({n, static_cast<py::ssize_t>(tb.channels())});
+  Doubles ts(n);
+  double *vp = values.mutable_data(), *tp = ts.mutable_data();
+  if (static_cast<std::size_t>(n) * tb.channels() * sizeof(double) >= kReleaseBytes) {
+    py::gil_scoped_release release;
+    tb.window(static_cast<std::size_t>(n), vp, tp);
+  } else {
+    tb.window(static_cast<std::size_t>(n), vp, tp);
+  }
+  return py::make_tuple(values, ts);
+}
+
+ValuesAndTimes series_since(const rppg::TimeSeriesBuffer& tb, double start_s) {
+  // Outputs are allocated before the copy (with the GIL); a writer may push in between, so the
+  // copy reports the count it needed and we retry with that size (one retry per concurrent push).
+  const auto c = static_cast<py::ssize_t>(tb.channels());
+  std::size_t guess = tb.since(start_s, 0, nullptr, nullptr);
+  for (;;) {
+    const auto rows = static_cast<py::ssize_t>(guess);
+    Doubles values({rows, c});
+    Doubles ts(rows);
+    double *vp = values.mutable_data(), *tp = ts.mutable_data();
+    std::size_t got;
+    if (guess * tb.channels() * sizeof(double) >= kReleaseBytes) {
+      py::gil_scoped_release release;
+      got = tb.since(start_s, guess, vp, tp);
+    } else {
+      got = tb.since(start_s, guess, vp, tp);
+    }
+    if (got == guess) return py::make_tuple(values, ts);
+    if (got < guess) {  // samples dropped out meanwhile: keep the copied rows only
+      const auto k = static_cast<py::ssize_t>(got);
+      Doubles v2({k, c});
+      Doubles t2(k);
+      std::copy(vp, vp + k * c, v2.mutable_data());
+      std::copy(tp, tp + k, t2.mutable_data());
+      return py::make_tuple(v2, t2);
+    }
+    guess = got;
+  }
 }
 
 }  // namespace
@@ -132,6 +216,18 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("dtype", [](const rppg::FrameRingBuffer& rb) {
         return rb.pixel_type() == rppg::PixelType::UInt8 ? "uint8" : "float32";
       });
+
+  py::class_<rppg::TimeSeriesBuffer>(m, "TimeSeriesBuffer")
+      .def(py::init<std::size_t, std::size_t>(), py::arg("capacity"), py::arg("channels"))
+      .def("push", &push_sample, py::arg("values"), py::arg("timestamp_s"))
+      .def("push_many", &push_samples, py::arg("values"), py::arg("timestamps_s"))
+      .def("window", &series_window, py::arg("n"))
+      .def("since", &series_since, py::arg("start_s"))
+      .def("clear", &rppg::TimeSeriesBuffer::clear)
+      .def_property_readonly("size", &rppg::TimeSeriesBuffer::size)
+      .def_property_readonly("capacity", &rppg::TimeSeriesBuffer::capacity)
+      .def_property_readonly("channels", &rppg::TimeSeriesBuffer::channels)
+      .def_property_readonly("last_timestamp_s", &rppg::TimeSeriesBuffer::last_timestamp_s);
 
   m.def(
       "resample_uniform",

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "check.hpp"
+
 namespace rppg {
 
 std::size_t pixel_size(PixelType type) noexcept { return type == PixelType::UInt8 ? 1 : 4; }
@@ -20,26 +22,26 @@ FrameRingBuffer::FrameRingBuffer(std::size_t capacity, std::size_t height, std::
         << capacity << ", " << height << ", " << width << ", " << channels;
     throw std::invalid_argument(msg.str());
   }
+  // frame_bytes_ above may have wrapped around; a wrapped size would make push() write past
+  // the allocation.
+  std::size_t total = capacity;
+  for (std::size_t factor : {height, width, channels, pixel_size(type)}) {
+    if (total > std::numeric_limits<std::size_t>::max() / factor) {
+      std::ostringstream msg;
+      msg << "FrameRingBuffer: " << capacity << " frames of " << height << " x " << width
+          << " x " << channels << " overflow the address space";
+      throw std::invalid_argument(msg.str());
+    }
+    total *= factor;
+  }
   frames_.resize(capacity_ * frame_bytes_);
   timestamps_.resize(capacity_);
 }
 
 void FrameRingBuffer::check_timestamp_locked(double timestamp_s) const {
-  if (!std::isfinite(timestamp_s)) {
-    std::ostringstream msg;
-    msg << "timestamp_s: expected a finite number of seconds, got " << timestamp_s;
-    throw std::invalid_argument(msg.str());
-  }
-  if (size_ > 0) {
-    const double last = timestamps_[(next_ + capacity_ - 1) % capacity_];
-    if (!(timestamp_s > last)) {
-      std::ostringstream msg;
-      msg.precision(17);
-      msg << "timestamp_s: expected a time after the previous frame's " << last << " s, got "
-          << timestamp_s << " s (clear the buffer after a camera restart)";
-      throw std::invalid_argument(msg.str());
-    }
-  }
+  detail::check_next_timestamp("timestamp_s", timestamp_s, size_ > 0,
+                               size_ > 0 ? timestamps_[(next_ + capacity_ - 1) % capacity_] : 0.0,
+                               "frame");
 }
 
 void FrameRingBuffer::check_timestamp(double timestamp_s) const {

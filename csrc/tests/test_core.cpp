@@ -60,6 +60,60 @@ int main() {
   rb.push(px, -5.0);
   expect(rb.size() == 1, "clear resets the timestamp order");
 
+  // A frame size that wraps around size_t used to allocate a tiny buffer that push() overran.
+  expect_invalid([] { rppg::FrameRingBuffer(1, std::size_t{1} << 32, std::size_t{1} << 32, 1,
+                                            rppg::PixelType::UInt8); },
+                 "frame ring whose size overflows size_t");
+
+  // Time-series buffer: order, overwrite, since(), validation that leaves it unchanged.
+  expect_invalid([] { rppg::TimeSeriesBuffer(0, 3); }, "time series of capacity 0");
+  expect_invalid([] { rppg::TimeSeriesBuffer(3, 0); }, "time series of 0 channels");
+  expect_invalid([] { rppg::TimeSeriesBuffer(std::size_t{1} << 62, 4); },
+                 "time series whose size overflows size_t");
+  rppg::TimeSeriesBuffer tsb(4, 2);
+  expect(tsb.size() == 0 && std::isnan(tsb.last_timestamp_s()), "empty time series");
+  expect(tsb.since(-1e300, 0, nullptr, nullptr) == 0, "since() on an empty buffer counts 0");
+  for (int i = 0; i < 6; ++i) {
+    const double v[2] = {1.0 * i, -1.0 * i};
+    tsb.push(v, 0.5 * i);
+  }
+  std::vector<double> vals(8), times(4);
+  tsb.window(4, vals.data(), times.data());
+  expect(tsb.size() == 4 && vals[0] == 2 && vals[1] == -2 && vals[6] == 5 && times[0] == 1.0 &&
+             times[3] == 2.5,
+         "time-series window is the newest samples, oldest first, after wrap");
+  expect(tsb.since(2.0, 4, vals.data(), times.data()) == 2 && times[0] == 2.0 && vals[2] == 5,
+         "since() includes a sample exactly at start_s");
+  expect(tsb.since(2.0, 1, vals.data(), times.data()) == 2,
+         "since() reports the count it needs when max_n is too small");
+  expect(tsb.since(2.6, 4, vals.data(), times.data()) == 0, "since() after the newest sample");
+  const double nan_v[2] = {1.0, std::nan("")};
+  expect_invalid([&] { tsb.push(nan_v, 10.0); }, "NaN value rejected");
+  const double ok_v[2] = {1.0, 2.0};
+  expect_invalid([&] { tsb.push(ok_v, 2.5); }, "repeated time-series timestamp rejected");
+  expect_invalid([&] { tsb.since(std::nan(""), 4, vals.data(), times.data()); }, "NaN start_s");
+  const double many_v[6] = {7, 7, 8, 8, 9, 9};
+  const double bad_t[3] = {3.0, 4.0, 4.0};
+  expect_invalid([&] { tsb.push_many(many_v, bad_t, 3); }, "push_many with a repeated time");
+  expect(tsb.size() == 4 && tsb.last_timestamp_s() == 2.5, "a rejected push_many stores nothing");
+  const double good_t[3] = {3.0, 4.0, 5.0};
+  tsb.push_many(many_v, good_t, 3);
+  tsb.window(4, vals.data(), times.data());
+  expect(times[0] == 2.5 && times[3] == 5.0 && vals[7] == 9, "push_many wraps like single pushes");
+  std::vector<double> big_v(20), big_t(10);
+  for (int i = 0; i < 10; ++i) {
+    big_t[i] = 10.0 + i;
+    big_v[2 * i] = i;
+    big_v[2 * i + 1] = i;
+  }
+  tsb.push_many(big_v.data(), big_t.data(), 10);
+  tsb.window(4, vals.data(), times.data());
+  expect(times[0] == 16.0 && vals[0] == 6 && times[3] == 19.0,
+         "push_many of more than capacity keeps the newest");
+  tsb.clear();
+  tsb.push(ok_v, -3.0);
+  expect(tsb.size() == 1 && tsb.last_timestamp_s() == -3.0, "clear resets the time order");
+
   // Heart rate: sub-bin accuracy and the harmonic guard.
   rppg::SpectralConfig cfg;
   cfg.fs_hz = 30.0;

@@ -38,6 +38,7 @@ __all__ = [
     "SignalQuality",
     "SpectralOptions",
     "Spectrum",
+    "TimeSeriesBuffer",
     "UniformSignal",
     "bandpass",
     "detrend",
@@ -702,4 +703,201 @@ class FrameRingBuffer:
         return (
             f"FrameRingBuffer(capacity={self.capacity}, frame_shape={self.frame_shape}, "
             f"dtype={self.dtype.name}, size={self.size})"
+        )
+
+
+# ----------------------------------------------------------------------------- time series
+
+
+def _check_count(name: str, value: object) -> int:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name}: expected >= 1, got {value}")
+    return int(value)
+
+
+def _check_seconds(name: str, value: object) -> float:
+    if not isinstance(value, int | float | np.floating | np.integer) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected a number of seconds, got {type(value).__name__}")
+    return float(value)
+
+
+def _as_samples(name: str, x: object) -> FloatArray:
+    """``x`` as a C-contiguous float64 array; shapes and finiteness are checked by the core."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    elif isinstance(x, list | tuple):
+        try:
+            arr = np.asarray(x)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name}: expected a rectangular array, got ragged input") from exc
+    else:
+        raise TypeError(f"{name}: expected a numpy array, got {type(x).__name__}")
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise TypeError(f"{name}: expected a real numeric dtype, got {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+class TimeSeriesBuffer:
+    """Fixed-capacity buffer of the newest multi-channel samples and their timestamps (C++).
+
+    Each sample is ``channels`` float64 values with a timestamp in seconds; timestamps are finite
+    and strictly increasing until :meth:`clear` (the rules of :class:`FrameRingBuffer`). When
+    full, the oldest sample is overwritten. One thread may push while others read; every read
+    returns whole samples with their own timestamps.
+
+    Parameters
+    ----------
+    capacity
+        Number of samples kept.
+    channels
+        Values per sample (for example 3 for RGB traces).
+
+    Raises
+    ------
+    TypeError
+        ``capacity`` or ``channels`` is not an int.
+    ValueError
+        ``capacity`` or ``channels`` below 1, or a buffer over 8 GiB.
+    """
+
+    def __init__(self, capacity: int, channels: int) -> None:
+        capacity = _check_count("capacity", capacity)
+        channels = _check_count("channels", channels)
+        nbytes = capacity * (channels + 1) * 8
+        if nbytes > 8 << 30:
+            raise ValueError(
+                f"capacity: expected samples totalling at most 8 GiB, got {capacity} samples of "
+                f"{channels} channels = {nbytes} bytes"
+            )
+        self._impl = _core.TimeSeriesBuffer(capacity, channels)
+
+    def push(self, values: npt.ArrayLike, timestamp_s: float) -> None:
+        """Copy one sample in with its timestamp.
+
+        Parameters
+        ----------
+        values
+            Shape ``(channels,)``, finite real numbers.
+        timestamp_s
+            Seconds; finite and greater than the previous sample's.
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, a NaN/inf value, or a timestamp that is NaN/inf or not after the
+            previous one (the buffer is then unchanged).
+        TypeError
+            ``values`` is not a real numeric array, or ``timestamp_s`` not a number.
+        """
+        _check_seconds("timestamp_s", timestamp_s)
+        self._impl.push(_as_samples("values", values), timestamp_s)
+
+    def push_many(self, values: npt.ArrayLike, timestamps_s: npt.ArrayLike) -> None:
+        """Copy ``n`` samples in, as ``n`` calls of :meth:`push` would, but all or nothing.
+
+        Parameters
+        ----------
+        values
+            Shape ``(n, channels)``, finite real numbers.
+        timestamps_s
+            Shape ``(n,)``; finite, strictly increasing, and after the newest sample held.
+
+        Raises
+        ------
+        ValueError
+            Mismatched shapes, a NaN/inf value, or a bad timestamp; nothing is stored then.
+        TypeError
+            An argument is not a real numeric array.
+        """
+        self._impl.push_many(
+            _as_samples("values", values), _as_samples("timestamps_s", timestamps_s)
+        )
+
+    def window(self, n: int | None = None) -> tuple[FloatArray, FloatArray]:
+        """The newest ``n`` samples (all when ``None``), oldest first.
+
+        Parameters
+        ----------
+        n
+            How many; ``1 <= n <= size``. ``None`` takes every sample held (possibly none).
+
+        Returns
+        -------
+        values, timestamps_s
+            New arrays of shape ``(n, channels)`` and ``(n,)``, float64.
+
+        Raises
+        ------
+        ValueError
+            ``n`` below 1 or above :attr:`size`.
+        TypeError
+            ``n`` is not an int or ``None``.
+        """
+        if n is None:
+            values, timestamps_s = self._impl.since(-math.inf)
+        else:
+            if not isinstance(n, int | np.integer) or isinstance(n, bool):
+                raise TypeError(f"n: expected an int or None, got {type(n).__name__}")
+            values, timestamps_s = self._impl.window(int(n))
+        return values, timestamps_s
+
+    def since(self, start_s: float) -> tuple[FloatArray, FloatArray]:
+        """Every sample with a timestamp at or after ``start_s``, oldest first.
+
+        Parameters
+        ----------
+        start_s
+            Seconds; ``-inf`` takes everything, a time after the newest sample nothing.
+
+        Returns
+        -------
+        values, timestamps_s
+            New arrays of shape ``(k, channels)`` and ``(k,)``, float64 (``k`` may be 0).
+
+        Raises
+        ------
+        ValueError
+            ``start_s`` is NaN.
+        TypeError
+            ``start_s`` is not a number.
+        """
+        values, timestamps_s = self._impl.since(_check_seconds("start_s", start_s))
+        return values, timestamps_s
+
+    @property
+    def size(self) -> int:
+        """Samples currently held."""
+        return int(self._impl.size)
+
+    @property
+    def capacity(self) -> int:
+        """Samples the buffer can hold."""
+        return int(self._impl.capacity)
+
+    @property
+    def channels(self) -> int:
+        """Values per sample."""
+        return int(self._impl.channels)
+
+    @property
+    def last_timestamp_s(self) -> float | None:
+        """Timestamp of the newest sample, or ``None`` when empty."""
+        last = float(self._impl.last_timestamp_s)  # one read: NaN when empty, even mid-clear()
+        return None if math.isnan(last) else last
+
+    def clear(self) -> None:
+        """Drop every sample (and the timestamp ordering constraint)."""
+        self._impl.clear()
+
+    def __len__(self) -> int:
+        return int(self._impl.size)
+
+    def __repr__(self) -> str:
+        return (
+            f"TimeSeriesBuffer(capacity={self.capacity}, channels={self.channels}, "
+            f"size={self.size})"
         )

@@ -5,3 +5,4 @@
 #include "rppg/ring_buffer.hpp"
 #include "rppg/signal.hpp"
 #include "rppg/spectrum.hpp"
+#include "rppg/time_series.hpp"
