@@ -13,15 +13,19 @@ from typing import Literal
 
 from rppg_sdk.backends.base import Backend, InputSpec, ModelInputSpec
 from rppg_sdk.backends.onnxruntime import OnnxRuntimeBackend, default_threads
+from rppg_sdk.backends.sidecar import ModelSidecar, onnx_for_engine, read_sidecar, write_sidecar
 
 __all__ = [
     "Backend",
     "BackendName",
     "InputSpec",
     "ModelInputSpec",
+    "ModelSidecar",
     "OnnxRuntimeBackend",
     "load_backend",
+    "read_sidecar",
     "resolve_model_path",
+    "write_sidecar",
 ]
 
 BackendName = Literal["auto", "onnxruntime", "tensorrt"]
@@ -61,7 +65,8 @@ def load_backend(
     backend
         ``"auto"``: a TensorRT engine (``.engine``/``.plan``) runs on TensorRT when TensorRT 10
         and an NVIDIA GPU are present, else its ONNX model (beside it, or the bundled model of
-        the same name) runs on ONNX Runtime; an ``.onnx`` model runs on ONNX Runtime.
+        the same name, with the hash its sidecar records) runs on ONNX Runtime; an ``.onnx``
+        model runs on ONNX Runtime.
         ``"onnxruntime"`` or ``"tensorrt"`` force one (``"tensorrt"`` needs an engine).
     live
         Live use: ONNX Runtime leaves one core to the caller's thread.
@@ -90,13 +95,12 @@ def load_backend(
     if is_engine and backend in ("auto", "tensorrt"):
         from rppg_sdk.backends.tensorrt import (  # noqa: PLC0415
             TensorRTBackend,
-            onnx_fallback_path,
             tensorrt_available,
         )
 
         if backend == "tensorrt" or tensorrt_available():
             return TensorRTBackend(path)
-        fallback = onnx_fallback_path(path)
+        fallback = onnx_for_engine(path)
         _log.warning(
             "no TensorRT 10 / NVIDIA GPU here: running %s on ONNX Runtime instead of the engine %s",
             fallback,

@@ -6,14 +6,16 @@ chunks and stitches the outputs (:mod:`rppg_sdk.methods.model`).
 
 Two implementations: :class:`rppg_sdk.backends.onnxruntime.OnnxRuntimeBackend` (any ONNX model,
 CPU or GPU through ONNX Runtime) and :class:`rppg_sdk.backends.tensorrt.TensorRTBackend` (a
-serialized TensorRT 10 engine on NVIDIA GPUs). Both expose a ``spec`` with the fields of
-:class:`ModelInputSpec`, read from the model's sidecar JSON (``<model>.json``, written by
-``deploy/export_onnx.py``) or, without one, from the model's own input shape.
+serialized TensorRT 10 engine on NVIDIA GPUs). Both expose a ``spec``: a :class:`ModelInputSpec`,
+the one description of a model input (the sidecar holds one, :mod:`rppg_sdk.backends.sidecar`;
+``deploy/export_onnx.py`` writes one), from the model's sidecar JSON or, without one, from the
+model's own input shape.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -26,6 +28,7 @@ __all__ = [
     "ModelInputSpec",
     "Normalization",
     "check_chunk",
+    "check_output",
 ]
 
 Float32Array = npt.NDArray[np.float32]
@@ -38,34 +41,13 @@ Normalization = str  # one of NORMALIZATIONS
 NORMALIZATIONS = ("temporal", "standard", "none")
 
 
-class InputSpec(Protocol):
-    """What a backend's model expects (read-only view shared by all backends)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def channels(self) -> int: ...
-    @property
-    def height(self) -> int: ...
-    @property
-    def width(self) -> int: ...
-    @property
-    def fps_hz(self) -> float: ...
-    @property
-    def normalization(self) -> str: ...
-    @property
-    def channel_order(self) -> str: ...
-    @property
-    def min_frames(self) -> int: ...
-    @property
-    def max_frames(self) -> int: ...
-    @property
-    def frames_multiple_of(self) -> int: ...
-
-
 @dataclass(frozen=True)
 class ModelInputSpec:
-    """What a model expects as input; satisfies :class:`InputSpec`.
+    """What a model expects as input: the one description of a model input.
+
+    The sidecar (:class:`rppg_sdk.backends.sidecar.ModelSidecar`) holds one, the backends narrow
+    its frame range to what the loaded model or engine accepts, and the exporter
+    (``deploy/export_onnx.py``) builds one from the training configuration.
 
     Attributes
     ----------
@@ -85,9 +67,11 @@ class ModelInputSpec:
     min_frames, max_frames
         Chunk lengths ``T`` the model accepts.
     frames_multiple_of
-        ``T`` must be a multiple of this (pooling in time).
+        ``T`` must be a multiple of this (pooling in time). 1 (any ``T``) is the default for a
+        model with no sidecar; a sidecar always states it.
     recommended_frames
-        The ``T`` the model was trained on; ``None`` when unknown.
+        The ``T`` the model was trained on (an engine: its profile's optimum); ``None`` when
+        unknown. Inside ``[min_frames, max_frames]`` and a multiple of ``frames_multiple_of``.
     """
 
     name: str
@@ -124,6 +108,23 @@ class ModelInputSpec:
             )
         if self.frames_multiple_of < 1:
             raise ValueError(f"frames_multiple_of: expected >= 1, got {self.frames_multiple_of}")
+        rec = self.recommended_frames
+        if rec is not None and (
+            not self.min_frames <= rec <= self.max_frames or rec % self.frames_multiple_of
+        ):
+            raise ValueError(
+                f"recommended_frames: expected a multiple of {self.frames_multiple_of} in "
+                f"[{self.min_frames}, {self.max_frames}], got {rec}"
+            )
+
+    @property
+    def size(self) -> int:
+        """Face-crop side in pixels (``height``; the shipped models are square)."""
+        return self.height
+
+
+#: Former name of :class:`ModelInputSpec` (it was a protocol over the same fields).
+InputSpec = ModelInputSpec
 
 
 @runtime_checkable
@@ -136,7 +137,7 @@ class Backend(Protocol):
     """
 
     @property
-    def spec(self) -> InputSpec: ...
+    def spec(self) -> ModelInputSpec: ...
 
     def infer(self, chunk: Float32Array) -> Float32Array:
         """Pulse ``(1, T)`` float32 of one normalised chunk ``(1, C, T, H, W)`` float32."""
@@ -147,7 +148,7 @@ class Backend(Protocol):
         ...
 
 
-def check_chunk(chunk: object, spec: InputSpec) -> Float32Array:
+def check_chunk(chunk: object, spec: ModelInputSpec) -> Float32Array:
     """``chunk`` as a contiguous float32 ``(1, C, T, H, W)`` array that ``spec`` accepts.
 
     Every backend checks its input the same way before handing it to its runtime, so a wrong
@@ -179,3 +180,36 @@ def check_chunk(chunk: object, spec: InputSpec) -> Float32Array:
             f"{s.frames_multiple_of}, got T={t}"
         )
     return np.ascontiguousarray(chunk, dtype=np.float32)
+
+
+def check_output(
+    output: object, frames: int, spec: ModelInputSpec, model_path: Path
+) -> Float32Array:
+    """A model's output as float32 ``(1, frames)``, checked once per inference.
+
+    A model that outputs NaN or inf (a broken export, an FP16 overflow, weights gone bad in
+    training) is stopped here, naming the model, rather than surfacing later as a failed
+    spectral estimate with no word of where the values came from.
+
+    Raises
+    ------
+    RuntimeError
+        The output is not ``frames`` samples, or holds non-finite values.
+    """
+    raw = np.asarray(output, dtype=np.float32)
+    y = raw.reshape(1, -1)
+    if y.shape[1] != frames:
+        raise RuntimeError(
+            f"model {spec.name!r} ({model_path}): expected an output of shape (1, {frames}), "
+            f"got {raw.shape}"
+        )
+    finite = np.isfinite(y)
+    if not finite.all():
+        n_nan = int(np.isnan(y).sum())
+        n_inf = int(y.size - finite.sum()) - n_nan
+        raise RuntimeError(
+            f"model {spec.name!r} ({model_path}) output {n_nan} NaN and {n_inf} inf value(s) "
+            f"of {y.size} for a chunk of {frames} frames: the model file is broken (re-export "
+            "it, or for an engine rebuild it at a higher precision)"
+        )
+    return y

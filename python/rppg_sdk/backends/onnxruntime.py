@@ -1,18 +1,16 @@
 """ONNX Runtime backend: run any ONNX model with input ``(1, C, T, H, W)`` -> output ``(1, T)``.
 
-The model's sidecar JSON (``<model>.json`` beside ``<model>.onnx``, written by
-``deploy/export_onnx.py``) says how to feed it: channels and their order, crop size, frame rate,
-normalisation, the chunk length it was trained on, and the ONNX file's SHA-256 (checked here, so a
-sidecar never describes another file). Without a sidecar, the model's own input shape gives the
-channels and crop size (they must be fixed numbers) and the rest takes the defaults of
-:class:`~rppg_sdk.backends.base.ModelInputSpec` (30 fps, ``"temporal"`` normalisation, BGR),
-which the caller may override.
+The model's sidecar (``<model>.json`` beside ``<model>.onnx``; read and validated by
+:func:`rppg_sdk.backends.sidecar.read_sidecar`, which also checks the ONNX file's SHA-256) says
+how to feed it: channels and their order, crop size, frame rate, normalisation, the chunk length
+it was trained on. Without a sidecar, the model's own input shape gives the channels and crop
+size (they must be fixed numbers) and the rest takes the defaults of
+:class:`~rppg_sdk.backends.base.ModelInputSpec` (30 fps, ``"temporal"`` normalisation, BGR, any
+``T``), which the caller may override.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -21,49 +19,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk.backends.base import ModelInputSpec, check_chunk
+from rppg_sdk.backends.base import ModelInputSpec, check_chunk, check_output
+from rppg_sdk.backends.sidecar import ModelSidecar, read_sidecar, sidecar_path
 
-__all__ = ["OnnxRuntimeBackend", "read_sidecar", "sidecar_path"]
+__all__ = ["OnnxRuntimeBackend", "default_threads"]
 
 Float32Array = npt.NDArray[np.float32]
-
-
-def sidecar_path(model_path: str | Path) -> Path:
-    """``x/name.onnx`` -> ``x/name.json``."""
-    return Path(model_path).with_suffix(".json")
-
-
-def read_sidecar(model_path: str | Path) -> dict[str, Any] | None:
-    """The parsed sidecar beside ``model_path``, ``None`` when there is none.
-
-    Raises
-    ------
-    ValueError
-        The sidecar is not valid JSON, or its SHA-256 does not match the model file.
-    """
-    path = sidecar_path(model_path)
-    if not path.is_file():
-        return None
-    try:
-        meta: dict[str, Any] = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"{path}: expected a JSON model sidecar, got unparsable text ({exc})"
-        ) from exc
-    if not isinstance(meta, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(meta).__name__}")
-    want = (meta.get("onnx") or {}).get("sha256")
-    if want:
-        h = hashlib.sha256()
-        with open(model_path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        if h.hexdigest() != want:
-            raise ValueError(
-                f"{path}: the sidecar's sha256 {want[:12]}... does not match {model_path} "
-                f"({h.hexdigest()[:12]}...): the model and its description are out of step"
-            )
-    return meta
 
 
 class OnnxRuntimeBackend:
@@ -87,7 +48,19 @@ class OnnxRuntimeBackend:
         No such model file.
     ValueError
         Not a loadable ONNX model, or one whose input/output is not ``(N, C, T, H, W)`` ->
-        ``(N, T)``, or a sidecar that disagrees with the model.
+        ``(N, T)``, or a sidecar that is invalid or disagrees with the model.
+
+    Attributes
+    ----------
+    path
+        The model file.
+    spec
+        What a chunk must look like (:class:`ModelInputSpec`).
+    sidecar
+        The validated sidecar (:class:`~rppg_sdk.backends.sidecar.ModelSidecar`), ``None``
+        without one.
+    providers
+        The ONNX Runtime execution providers in use.
     """
 
     def __init__(
@@ -104,7 +77,10 @@ class OnnxRuntimeBackend:
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"model_path: expected an ONNX model file, {path} is absent")
-        meta = read_sidecar(path)
+        self.path = path
+        self.sidecar: ModelSidecar | None = (
+            read_sidecar(path) if sidecar_path(path).is_file() else None
+        )
         so = ort.SessionOptions()
         so.log_severity_level = 3
         if threads is not None:
@@ -134,52 +110,34 @@ class OnnxRuntimeBackend:
         if len(out.shape) != 2:
             raise ValueError(f"{path}: expected an output (N, T), got {out.shape}")
         self._input_name, self._output_name = inp.name, out.name
-        self.spec = self._make_spec(path, inp.shape, meta, spec_overrides or {})
+        if self.sidecar is not None and self.sidecar.input_name != inp.name:
+            raise ValueError(
+                f"{sidecar_path(path)}: input.name: expected the model's input "
+                f"{inp.name!r}, got {self.sidecar.input_name!r}"
+            )
+        self.spec = self._make_spec(path, inp.shape, self.sidecar, spec_overrides or {})
         self.providers: list[str] = list(self._session.get_providers())
-        self.metadata: dict[str, Any] = meta or {}
         self._closed = False
 
     @staticmethod
     def _make_spec(
-        path: Path, shape: list[Any], meta: dict[str, Any] | None, overrides: dict[str, Any]
+        path: Path, shape: list[Any], side: ModelSidecar | None, overrides: dict[str, Any]
     ) -> ModelInputSpec:
         def fixed(i: int) -> int | None:
             return shape[i] if isinstance(shape[i], int) and shape[i] > 0 else None
 
         c, t, h, w = fixed(1), fixed(2), fixed(3), fixed(4)
-        fields: dict[str, Any] = {"name": path.stem}
-        if meta is not None:
-            mi = meta.get("input") or {}
-            try:
-                fields.update(
-                    name=str(meta.get("name", path.stem)),
-                    channels=int(mi["channels"]),
-                    height=int(mi["height"]),
-                    width=int(mi["width"]),
-                    fps_hz=float(meta.get("fps_hz", 30.0)),
-                    normalization=str(meta.get("normalization", "temporal")),
-                    frames_multiple_of=int(mi.get("frames_multiple_of", 1)),
-                    recommended_frames=(
-                        int(mi["recommended_frames"]) if mi.get("recommended_frames") else None
-                    ),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"{sidecar_path(path)}: missing or bad input field {exc}") from exc
-            fields["channel_order"] = str(
-                mi.get("channel_order", "BGR" if fields["channels"] == 3 else "NIR")
-            )
-            if mi.get("layout", "NCTHW") != "NCTHW":
-                raise ValueError(
-                    f"{sidecar_path(path)}: expected input layout NCTHW, got {mi.get('layout')!r}"
-                )
+        if side is not None:
+            spec = side.input
             for what, got, want in (
-                ("channels", c, fields["channels"]),
-                ("height", h, fields["height"]),
-                ("width", w, fields["width"]),
+                ("channels", c, spec.channels),
+                ("height", h, spec.height),
+                ("width", w, spec.width),
             ):
                 if got is not None and got != want:
                     raise ValueError(
-                        f"{path}: the model's input has {what} {got}, its sidecar says {want}"
+                        f"{path}: the model's input has {what} {got}, its sidecar "
+                        f"{sidecar_path(path)} says input.{what} {want}"
                     )
         else:
             if c is None or h is None or w is None:
@@ -187,31 +145,37 @@ class OnnxRuntimeBackend:
                     f"{path}: without a sidecar JSON the model's input must fix C, H and W, "
                     f"got {shape}"
                 )
-            fields.update(channels=c, height=h, width=w, channel_order="BGR" if c == 3 else "NIR")
-        if t is not None:
-            fields.update(min_frames=t, max_frames=t, recommended_frames=t)
-        else:
-            fields.setdefault("min_frames", max(1, int(fields.get("frames_multiple_of", 1))))
-        spec = ModelInputSpec(**fields)
-        if overrides:
-            try:
+            spec = ModelInputSpec(
+                name=path.stem, channels=c, height=h, width=w,
+                channel_order="BGR" if c == 3 else "NIR",
+            )  # fmt: skip
+        try:
+            if t is not None:
+                spec = replace(spec, min_frames=t, max_frames=t, recommended_frames=t)
+            if overrides:
                 spec = replace(spec, **overrides)
-            except TypeError as exc:
-                raise ValueError(f"spec_overrides: {exc}") from exc
+        except TypeError as exc:
+            raise ValueError(f"spec_overrides: {exc}") from exc
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
         return spec
 
     def infer(self, chunk: Float32Array) -> Float32Array:
-        """Pulse ``(1, T)`` float32 of a normalised chunk ``(1, C, T, H, W)`` float32."""
+        """Pulse ``(1, T)`` float32 of a normalised chunk ``(1, C, T, H, W)`` float32.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Not a chunk this model accepts (:func:`~rppg_sdk.backends.base.check_chunk`).
+        RuntimeError
+            After :meth:`close`, or the model output NaN / inf or the wrong number of samples
+            (:func:`~rppg_sdk.backends.base.check_output`).
+        """
         if self._closed:
             raise RuntimeError("OnnxRuntimeBackend: infer() after close()")
-        s = self.spec
-        x = check_chunk(chunk, s)
-        t = x.shape[2]
+        x = check_chunk(chunk, self.spec)
         (y,) = self._session.run([self._output_name], {self._input_name: x})
-        y = np.asarray(y, dtype=np.float32).reshape(1, -1)
-        if y.shape[1] != t:
-            raise ValueError(f"model output: expected (1, {t}), got {y.shape}")
-        return y
+        return check_output(y, x.shape[2], self.spec, self.path)
 
     def close(self) -> None:
         """Drop the session (idempotent)."""

@@ -6,38 +6,35 @@ the SDK imports (and runs on ONNX Runtime) without them. Device memory and strea
 PyTorch's CUDA allocator when only torch is installed (as on JetPack images that ship it).
 
 An engine is built for one GPU model and one TensorRT version (``deploy/build_engine.py`` writes
-it with a metadata JSON beside it, ``<name>.engine.json``, from which the backend learns the
-model's fps, channels and normalisation, exactly as the ONNX sidecar gives them for ONNX Runtime).
-A missing, corrupt or mismatched engine is a ``ValueError`` / ``FileNotFoundError`` /
+it with its sidecar beside it, ``<name>.engine.json``: the ONNX sidecar plus an ``engine``
+section, read by :func:`rppg_sdk.backends.sidecar.read_sidecar` exactly as for ONNX Runtime).
+A missing, corrupt or mismatched engine or sidecar is a ``ValueError`` / ``FileNotFoundError`` /
 ``RuntimeError`` at construction, never at the first frame.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk.backends.base import check_chunk
+from rppg_sdk.backends.base import ModelInputSpec, check_chunk, check_output
+from rppg_sdk.backends.sidecar import ModelSidecar, read_sidecar, sidecar_path
 
 if TYPE_CHECKING:
     import tensorrt as trt
 
 __all__ = [
     "CudaRuntime",
-    "EngineSpec",
     "TensorRTBackend",
     "TensorRTUnavailableError",
     "cuda_device_count",
     "cuda_runtime",
-    "engine_metadata_path",
     "import_tensorrt",
-    "onnx_fallback_path",
     "tensorrt_available",
 ]
 
@@ -256,76 +253,14 @@ def _dims(d: Any) -> tuple[int, ...]:
     return tuple(int(d[i]) for i in range(len(d)))
 
 
-def onnx_fallback_path(engine_path: str | Path) -> Path:
-    """The ONNX model an engine was built from, to run in ONNX Runtime where TensorRT cannot.
-
-    Looks for the engine metadata's ``engine.source_onnx`` beside the engine, then for the
-    bundled model of the metadata's ``name``.
-
-    Raises
-    ------
-    FileNotFoundError
-        Neither exists (or the engine has no metadata).
-    """
-    meta_path = engine_metadata_path(engine_path)
-    if not meta_path.is_file():
-        raise FileNotFoundError(
-            f"engine metadata: expected {meta_path} beside the engine, to find its ONNX model"
-        )
-    meta: dict[str, Any] = json.loads(meta_path.read_text())
-    source = str((meta.get("engine") or {}).get("source_onnx") or "")
-    beside = Path(engine_path).parent / source
-    if source and beside.is_file():
-        return beside
-    from rppg_sdk.models import available_models, bundled_model_path
-
-    name = str(meta.get("name", ""))
-    if name in available_models():
-        return bundled_model_path(name)
-    raise FileNotFoundError(
-        f"{engine_path}: no ONNX model to fall back to (neither {source!r} beside the engine "
-        f"nor a bundled model named {name!r})"
-    )
-
-
-def engine_metadata_path(engine_path: str | Path) -> Path:
-    """``x/name.engine`` -> ``x/name.engine.json`` (written by ``deploy/build_engine.py``)."""
-    p = Path(engine_path)
-    return p.with_name(p.name + ".json")
-
-
-@dataclass(frozen=True)
-class EngineSpec:
-    """What the engine expects, from its metadata JSON and its own I/O tensors.
-
-    Has every field of :class:`rppg_sdk.backends.base.InputSpec` (the monitor reads those),
-    plus the engine's tensor names and precision.
-    """
-
-    name: str
-    input_name: str
-    output_name: str
-    channels: int
-    height: int
-    width: int
-    fps_hz: float
-    normalization: str
-    channel_order: str
-    min_frames: int
-    max_frames: int
-    frames_multiple_of: int
-    precision: str
-    recommended_frames: int | None = None
-
-
 class TensorRTBackend:
     """Run a TensorRT engine on chunks of face video.
 
     Parameters
     ----------
     engine_path
-        A serialized engine from ``deploy/build_engine.py``; its metadata JSON
-        (``<engine>.json``) must lie beside it.
+        A serialized engine from ``deploy/build_engine.py``; its sidecar (``<engine>.json``)
+        must lie beside it.
     expected_channels, expected_fps_hz, expected_size
         Optional checks against what the caller will feed (mismatch: ``ValueError``).
     device
@@ -334,12 +269,25 @@ class TensorRTBackend:
     Raises
     ------
     FileNotFoundError
-        The engine or its metadata is missing.
+        The engine or its sidecar is missing.
     TensorRTUnavailableError
         TensorRT 10, a CUDA GPU or the CUDA bindings are missing.
     ValueError
-        The engine is corrupt, built for another TensorRT/GPU, or does not match its metadata or
-        the expectations.
+        The sidecar is invalid or its ``engine.sha256`` is not the engine's, the engine is
+        corrupt or built for another TensorRT/GPU, or it does not match its sidecar or the
+        expectations.
+
+    Attributes
+    ----------
+    path
+        The engine file.
+    spec
+        What a chunk must look like (:class:`ModelInputSpec`; the frame range is the engine's
+        optimization profile, ``recommended_frames`` its optimum).
+    sidecar
+        The validated sidecar (:class:`~rppg_sdk.backends.sidecar.ModelSidecar`).
+    precision
+        ``"fp32"``, ``"fp16"`` or ``"int8"`` (from the sidecar).
     """
 
     def __init__(
@@ -357,16 +305,14 @@ class TensorRTBackend:
             raise FileNotFoundError(
                 f"engine_path: expected a TensorRT engine file, {path} is absent"
             )
-        meta_path = engine_metadata_path(path)
-        if not meta_path.is_file():
+        if not sidecar_path(path).is_file():
             raise FileNotFoundError(
-                f"engine metadata: expected {meta_path} beside the engine "
+                f"engine sidecar: expected {sidecar_path(path)} beside the engine "
                 "(written by deploy/build_engine.py)"
             )
-        try:
-            meta = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{meta_path}: not valid JSON ({exc})") from exc
+        self.path = path
+        self.sidecar: ModelSidecar = read_sidecar(path)
+        self.precision = self.sidecar.precision
         if device != 0:
             raise ValueError(f"device: only CUDA device 0 is supported, got {device}")
         if cuda_device_count() < 1:
@@ -384,7 +330,7 @@ class TensorRTBackend:
                 "rebuild it with deploy/build_engine.py on this device"
             )
         self._engine: trt.ICudaEngine = engine
-        self.spec = self._read_spec(trt_mod, meta, meta_path)
+        self.spec = self._read_spec(trt_mod)
         s = self.spec
         for what, want, got in (
             ("channels", expected_channels, s.channels),
@@ -406,8 +352,9 @@ class TensorRTBackend:
         self._out_ptr = self._cuda.malloc(4 * s.max_frames)
         self._closed = False
 
-    def _read_spec(self, trt_mod: Any, meta: dict[str, Any], meta_path: Path) -> EngineSpec:
-        eng = self._engine
+    def _read_spec(self, trt_mod: Any) -> ModelInputSpec:
+        eng, side = self._engine, self.sidecar
+        meta_path = sidecar_path(self.path)
         names = [eng.get_tensor_name(i) for i in range(eng.num_io_tensors)]
         inputs = [n for n in names if eng.get_tensor_mode(n) == trt_mod.TensorIOMode.INPUT]
         outputs = [n for n in names if eng.get_tensor_mode(n) == trt_mod.TensorIOMode.OUTPUT]
@@ -416,71 +363,64 @@ class TensorRTBackend:
                 f"engine: expected one input and one output tensor, got inputs {inputs} "
                 f"and outputs {outputs}"
             )
-        try:
-            inp = meta["input"]
-            spec_in = (int(inp["channels"]), int(inp["height"]), int(inp["width"]))
-            fps = float(meta["fps_hz"])
-            norm = str(meta["normalization"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{meta_path}: missing or bad key {exc}") from exc
-        name_in, name_out = inputs[0], outputs[0]
-        if name_in != inp.get("name", name_in):
-            raise ValueError(f"{meta_path}: input {inp.get('name')!r}, engine has {name_in!r}")
-        shape = _dims(eng.get_tensor_shape(name_in))
+        self._input_name, self._output_name = inputs[0], outputs[0]
+        if side.input_name != self._input_name:
+            raise ValueError(
+                f"{meta_path}: input.name: expected the engine's input {self._input_name!r}, "
+                f"got {side.input_name!r}"
+            )
+        spec_in = (side.input.channels, side.input.height, side.input.width)
+        shape = _dims(eng.get_tensor_shape(self._input_name))
         if len(shape) != 5:
             raise ValueError(f"engine: expected a 5-D (N, C, T, H, W) input, got {shape}")
         if (shape[1], shape[3], shape[4]) != spec_in:
             raise ValueError(
                 f"engine input (C, H, W) = {(shape[1], shape[3], shape[4])} does not match its "
-                f"metadata {spec_in}"
+                f"sidecar {meta_path}: input (channels, height, width) = {spec_in}"
             )
-        if eng.get_tensor_dtype(name_in) != trt_mod.DataType.FLOAT:
+        if eng.get_tensor_dtype(self._input_name) != trt_mod.DataType.FLOAT:
             raise ValueError(
-                f"engine: expected a float32 input, got {eng.get_tensor_dtype(name_in)}"
+                f"engine: expected a float32 input, got {eng.get_tensor_dtype(self._input_name)}"
             )
-        lo, _, hi = (_dims(d) for d in eng.get_tensor_profile_shape(name_in, 0))
+        lo, opt, hi = (_dims(d) for d in eng.get_tensor_profile_shape(self._input_name, 0))
         if lo[0] > 1:
             raise ValueError(
                 f"engine: its profile needs batch >= {lo[0]}; chunks come one at a time"
             )
-        return EngineSpec(
-            name=str(meta.get("name", "model")),
-            input_name=name_in,
-            output_name=name_out,
-            channels=spec_in[0],
-            height=spec_in[1],
-            width=spec_in[2],
-            fps_hz=fps,
-            normalization=norm,
-            channel_order=str(inp.get("channel_order", "BGR" if spec_in[0] == 3 else "NIR")),
-            min_frames=int(lo[2]),
-            max_frames=int(hi[2]),
-            frames_multiple_of=int(inp.get("frames_multiple_of", 4)),
-            precision=str(meta.get("precision", "unknown")),
-            recommended_frames=(
-                int(inp["recommended_frames"]) if inp.get("recommended_frames") else None
-            ),
-        )
+        try:
+            return replace(
+                side.input, min_frames=int(lo[2]), max_frames=int(hi[2]),
+                recommended_frames=int(opt[2]),
+            )  # fmt: skip
+        except ValueError as exc:
+            raise ValueError(f"{self.path}: engine profile T {lo[2]}..{hi[2]}: {exc}") from exc
 
     def infer(self, chunk: FloatArray) -> FloatArray:
-        """Pulse ``(1, T)`` of a normalised chunk ``(1, C, T, H, W)`` float32."""
+        """Pulse ``(1, T)`` of a normalised chunk ``(1, C, T, H, W)`` float32.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Not a chunk this engine accepts.
+        RuntimeError
+            After :meth:`close`, a failed execution, or an output with NaN / inf values.
+        """
         if self._closed:
             raise RuntimeError("TensorRTBackend: infer() after close()")
-        s = self.spec
-        host_in = check_chunk(chunk, s)
+        host_in = check_chunk(chunk, self.spec)
         ctx = self._context
-        if not ctx.set_input_shape(s.input_name, host_in.shape):
+        if not ctx.set_input_shape(self._input_name, host_in.shape):
             raise ValueError(f"chunk: TensorRT rejected the input shape {host_in.shape}")
-        ctx.set_tensor_address(s.input_name, self._in_ptr)
-        ctx.set_tensor_address(s.output_name, self._out_ptr)
-        out_shape = _dims(ctx.get_tensor_shape(s.output_name))
+        ctx.set_tensor_address(self._input_name, self._in_ptr)
+        ctx.set_tensor_address(self._output_name, self._out_ptr)
+        out_shape = _dims(ctx.get_tensor_shape(self._output_name))
         host_out = np.empty(out_shape, dtype=np.float32)
         self._cuda.copy_to_device(self._in_ptr, host_in, self._stream)
         if not ctx.execute_async_v3(self._stream):
             raise RuntimeError("TensorRT execute_async_v3 failed")
         self._cuda.copy_to_host(host_out, self._out_ptr, self._stream)
         self._cuda.stream_synchronize(self._stream)
-        return host_out.reshape(1, -1)
+        return check_output(host_out, host_in.shape[2], self.spec, self.path)
 
     def close(self) -> None:
         """Free the device buffers, stream and engine (idempotent)."""

@@ -2,7 +2,8 @@
 
 The files are written by ``deploy/export_onnx.py`` from the training checkpoints; the sidecar
 says how to feed the model (input layout ``N, C, T, H, W``, channel order, face-crop size, frame
-rate, normalisation) and carries the ONNX file's SHA-256, checked when a model is loaded.
+rate, normalisation) and carries the ONNX file's SHA-256, checked when a model is loaded; its
+schema, reader and writer are :mod:`rppg_sdk.backends.sidecar`.
 
 >>> from rppg_sdk.models import available_models, bundled_model_path
 >>> "physnet" in available_models()
@@ -13,7 +14,6 @@ True
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,12 @@ def bundled_model_path(name: str) -> Path:
 
 
 def bundled_sidecar(name: str) -> dict[str, Any]:
-    """The parsed JSON sidecar of the bundled model ``name``."""
-    data: dict[str, Any] = json.loads(bundled_model_path(name).with_suffix(".json").read_text())
-    return data
+    """The JSON sidecar of the bundled model ``name``, validated, as a JSON object.
+
+    Read by :func:`rppg_sdk.backends.sidecar.read_sidecar` (every field and the ONNX file's
+    SHA-256 checked); ``read_sidecar(bundled_model_path(name))`` gives the typed
+    :class:`~rppg_sdk.backends.sidecar.ModelSidecar`.
+    """
+    from rppg_sdk.backends.sidecar import read_sidecar  # noqa: PLC0415
+
+    return read_sidecar(bundled_model_path(name)).to_json()
