@@ -108,7 +108,7 @@ def torch_model(name: str, side: dict[str, Any]) -> tuple[Any, str]:
     """The trained model when its checkpoint is here, else the same architecture untrained."""
     ckpt = REPO / "training" / "checkpoints" / f"{name}.pt"
     if ckpt.is_file():
-        from training.train import load_shipped_model
+        from training.checkpoints import load_shipped_model
 
         model, _ = load_shipped_model(ckpt)
         return model.eval(), "trained"

@@ -2,8 +2,8 @@
 
 Steps (each printed):
 
-1. rebuild the model from the checkpoint (``training.train.load_shipped_model``), or a randomly
-   initialised one with ``--random-init`` (development only);
+1. rebuild the model from the checkpoint (``training.checkpoints.load_shipped_model``), or a
+   randomly initialised one with ``--random-init`` (development only);
 2. ``torch.onnx.export`` with the TorchScript exporter (``dynamo=False``: one self-contained file at
    opset 17; the dynamo exporter writes opset 18 and may split weights into a ``.data`` file),
    dynamic batch ``N`` and frames ``T``, batch norm folded into the convolutions;
@@ -194,7 +194,7 @@ def load_model(
         }
         training_info: dict[str, Any] = {"data": "none (random initialisation, development only)"}
     else:
-        from training.train import load_shipped_model
+        from training.checkpoints import load_shipped_model
 
         path = Path(checkpoint)
         if not path.is_file():

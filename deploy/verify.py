@@ -127,9 +127,9 @@ def accuracy(
     """Heart-rate scores of every variant (and POS) on every set of face videos.
 
     ``variants`` maps a label to ``(model, config)`` where the config has ``clip_frames``,
-    ``size`` and ``normalization`` (``training.evaluate.evaluate_videos``).
+    ``size`` and ``normalization`` (``training.scoring.evaluate_videos``).
     """
-    from training.evaluate import evaluate_videos, summarize
+    from training.scoring import evaluate_videos, summarize
 
     out: dict[str, Any] = {}
     for set_name, videos, masks in sets:
@@ -182,8 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", default="build/deploy/verify")
     args = p.parse_args(argv)
 
-    from training.evaluate import _video_from_file
-    from training.train import _load_videos, build_datasets, load_shipped_model
+    from training.checkpoints import load_shipped_model
+    from training.data.build import heldout_videos
+    from training.scoring import video_from_file
 
     model, cfg = load_shipped_model(args.checkpoint)
     variants: dict[str, tuple[nn.Module, dict[str, Any]]] = {"torch": (model, cfg)}
@@ -198,17 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sets: list[tuple[str, list[Any], list[Any] | None]] = []
     if args.synthetic_heldout:
-        ns = argparse.Namespace(**cfg)
-        ns.cache_dir, ns.no_progress, ns.rank = args.cache_dir, False, 0
-        videos = _load_videos(ns)
-        _, _, test_ds = build_datasets(ns, videos)
-        chosen = list(test_ds.videos)[: args.max_videos or None]
+        chosen = heldout_videos(cfg, cache_dir=args.cache_dir)[: args.max_videos or None]
         sets.append(("synthetic-heldout", chosen, None))
     if len(args.video_bpm) not in (0, len(args.video)):
         raise ValueError("--video-bpm: expected one value per --video")
     for i, path in enumerate(args.video):
         bpm = args.video_bpm[i] if args.video_bpm else math.nan
-        v, m = _video_from_file(path, bpm, max(64, int(cfg["size"])))
+        v, m = video_from_file(path, bpm, max(64, int(cfg["size"])))
         sets.append((Path(path).name, [v], [m]))
     if not sets:
         print("verify: give --synthetic-heldout and/or --video", file=sys.stderr)

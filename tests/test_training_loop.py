@@ -1,6 +1,6 @@
-"""training.train: the loss falls (supervised and contrastive), checkpoints resume exactly, YAML
-configs with command-line overrides, one DDP step with two gloo processes, evaluation against POS
-and self-supervised adaptation. Tiny models and clips keep this fast."""
+"""training.train / training.trainer: the loss falls (supervised and contrastive), checkpoints
+resume exactly, YAML configs with command-line overrides, and scoring against POS. Tiny models
+and clips keep this fast. DDP: test_training_ddp.py; adaptation: test_training_adapt.py."""
 
 from __future__ import annotations
 
@@ -13,70 +13,15 @@ from conftest import require_module
 
 torch = require_module("torch", extra="train")
 
+from _training_fixtures import TINY_ARGS, VIDEOS  # noqa: E402
+
 from training import train  # noqa: E402
-from training.data import FaceVideo  # noqa: E402
-
-FPS = 15.0  # low rate, short clips: fast, and still room for 40-250 bpm
-
-
-def _video(i: int, bpm: float, n: int = 100, size: int = 16) -> FaceVideo:
-    """A 'face' whose skin disc pulses along the blood-volume direction, in BGR."""
-    rng = np.random.default_rng(i)
-    t = np.arange(n) / FPS
-    ppg = np.sin(2 * np.pi * bpm / 60 * t) + 0.3 * np.sin(4 * np.pi * bpm / 60 * t + 1.0)
-    base = rng.uniform(90, 170, size=(1, size, size, 3))
-    yy, xx = np.mgrid[:size, :size]
-    skin = (((yy - size / 2) ** 2 + (xx - size / 2) ** 2) < (size / 3) ** 2)[None, :, :, None]
-    bgr = np.array([0.53, 0.77, 0.33])
-    frames = base * (1 + 0.01 * skin * ppg[:, None, None, None] * bgr)
-    frames = frames + rng.normal(0, 0.4, frames.shape)
-    return FaceVideo(
-        np.clip(frames, 0, 255).astype(np.uint8),
-        t,
-        ppg,
-        np.full(n, bpm),
-        FPS,
-        f"s{i}",
-        f"v{i}",
-        "fixture",
-        np.ones(n, bool),
-    )
-
-
-VIDEOS = [_video(i, 55.0 + 11.0 * i) for i in range(10)]
+from training.checkpoints import load_shipped_model  # noqa: E402
 
 
 def _args(tmp: Path, *extra: str) -> object:
     return train.parse_args(
-        [
-            "--model",
-            "physnet",
-            "--model-kwargs",
-            "{width: 0.125}",
-            "--clip-frames",
-            "32",
-            "--fps",
-            "15",
-            "--size",
-            "16",
-            "--batch-size",
-            "4",
-            "--samples-per-epoch",
-            "16",
-            "--lr",
-            "3e-3",
-            "--epochs",
-            "3",
-            "--output-dir",
-            str(tmp),
-            "--no-progress",
-            "--deterministic",
-            "--seed",
-            "1",
-            "--cache-dir",
-            str(tmp / "cache"),
-            *extra,
-        ]
+        [*TINY_ARGS, "--output-dir", str(tmp), "--cache-dir", str(tmp / "cache"), *extra]
     )
 
 
@@ -97,7 +42,7 @@ def test_supervised_loss_falls_and_outputs_are_written(tmp_path: Path) -> None:
         assert (tmp_path / name).is_file()
     ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     assert set(ckpt) >= {"model", "optimizer", "scheduler", "epoch", "config"}
-    model, cfg = train.load_shipped_model(tmp_path / "best.pt")
+    model, cfg = load_shipped_model(tmp_path / "best.pt")
     assert cfg["clip_frames"] == 32 and best["epoch"] in (0, 1, 2)
     assert model(torch.zeros(1, 3, 32, 16, 16)).shape == (1, 32)
 
@@ -141,52 +86,16 @@ def test_yaml_config_with_command_line_overrides(tmp_path: Path) -> None:
         train.parse_args(["--config", str(cfg)])
 
 
-def test_ddp_step_with_two_gloo_processes(tmp_path: Path) -> None:
-    args = _args(tmp_path, "--epochs", "1", "--samples-per-epoch", "8", "--batch-size", "2")
-    port = 29500 + int(np.random.default_rng().integers(100, 2000))
-    train.run_distributed(args, world_size=2, port=port, videos=VIDEOS)
-    rows = _rows(tmp_path)
-    assert len(rows) == 1 and np.isfinite(float(rows[0]["train_loss"]))
-    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
-    assert ckpt["config"]["world_size"] == 2
-    fresh = train.build_model("physnet", 3, width=0.125)
-    changed = any(
-        not torch.equal(v, fresh.state_dict()[k])
-        for k, v in ckpt["model"].items()
-        if k.endswith("weight")
-    )
-    assert changed
-
-
-def test_evaluate_and_adapt_on_fixture_videos(tmp_path: Path) -> None:
-    from training import adapt, evaluate
+def test_evaluate_scores_model_and_pos_per_window(tmp_path: Path) -> None:
+    from training import scoring
 
     out = tmp_path / "run"
     train.main(_args(out, "--loss", "neg_pearson"), VIDEOS)
-    model, cfg = train.load_shipped_model(out / "best.pt")
-    rows = evaluate.evaluate_videos(model, cfg, VIDEOS[:3], window_s=3.0, progress=False)
+    model, cfg = load_shipped_model(out / "best.pt")
+    rows = scoring.evaluate_videos(model, cfg, VIDEOS[:3], window_s=3.0, progress=False)
     methods = {r.method for r in rows}
     assert methods == {"model", "pos"}
     for m in methods:
-        s = evaluate.summarize(rows, m)
+        s = scoring.summarize(rows, m)
         assert s.n_windows == 6 and np.isfinite(s.mae_bpm) and np.isfinite(s.mcc)
-    assert evaluate.summarize(rows, "pos").mae_bpm < 5.0  # POS reads the clean fixture
-    unlabelled = [
-        FaceVideo(
-            v.frames,
-            v.timestamps_s,
-            np.zeros(0),
-            np.zeros(0),
-            v.fps_hz,
-            v.subject_id,
-            v.video_id,
-            "x",
-            v.face_found,
-        )
-        for v in VIDEOS[:2]
-    ]
-    adapted, report = adapt.adapt(
-        model, cfg, unlabelled, epochs=1, samples_per_epoch=4, progress=False
-    )
-    assert report["ipr_after"] <= report["ipr_before"]
-    assert 0.0 <= report["ipr_after"] <= 1.0
+    assert scoring.summarize(rows, "pos").mae_bpm < 5.0  # POS reads the clean fixture

@@ -1,4 +1,5 @@
-"""Architecture search in training/search.py on tiny synthetic clips."""
+"""Architecture search (training/nas.py and its command line, training/search.py) on tiny
+synthetic clips."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ torch = require_module("torch", extra="train")
 
 from training.losses import LOSSES  # noqa: E402
 from training.models import AutoHR, AutoHRSearch, Genotype  # noqa: E402
-from training.search import (  # noqa: E402
+from training.nas import (  # noqa: E402
     SearchConfig,
     arch_step,
-    main,
     make_optimizers,
     run_search,
     synthetic_batches,
     unpack_batch,
     weight_step,
 )
+from training.search import main  # noqa: E402
 
 FS = 30.0
 

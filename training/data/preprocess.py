@@ -26,6 +26,7 @@ from rppg_sdk.face import FaceTracker, FaceTrackerOptions
 from tqdm import tqdm
 
 from training.data.records import VideoRecord, iter_frames
+from training.files import atomic_path
 
 __all__ = ["FaceVideo", "crop_faces", "load_face_video", "preprocess_record", "save_face_video"]
 
@@ -187,32 +188,32 @@ def preprocess_record(
 
 
 def save_face_video(video: FaceVideo, folder: str | Path) -> Path:
-    """Write ``frames.npy`` + ``meta.npz`` into ``folder`` (atomically: temp names, then rename)."""
+    """Write ``frames.npy`` + ``meta.npz`` into ``folder``, each atomically under a unique
+    temporary name (several DDP ranks may write the same entry; readers look for ``meta.npz``,
+    written last)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp_frames = folder / "frames.tmp.npy"
-    np.save(tmp_frames, np.ascontiguousarray(video.frames))
-    tmp_frames.replace(folder / "frames.npy")
-    tmp_meta = folder / "meta.tmp.npz"
-    np.savez(
-        tmp_meta,
-        timestamps_s=video.timestamps_s,
-        ppg=video.ppg,
-        bpm=video.bpm,
-        face_found=video.face_found,
-        info=np.array(
-            json.dumps(
-                {
-                    "fps_hz": video.fps_hz,
-                    "subject_id": video.subject_id,
-                    "video_id": video.video_id,
-                    "dataset": video.dataset,
-                    "version": CACHE_VERSION,
-                }
-            )
-        ),
-    )
-    tmp_meta.replace(folder / "meta.npz")
+    with atomic_path(folder / "frames.npy") as tmp:
+        np.save(tmp, np.ascontiguousarray(video.frames))
+    with atomic_path(folder / "meta.npz") as tmp:
+        np.savez(
+            tmp,
+            timestamps_s=video.timestamps_s,
+            ppg=video.ppg,
+            bpm=video.bpm,
+            face_found=video.face_found,
+            info=np.array(
+                json.dumps(
+                    {
+                        "fps_hz": video.fps_hz,
+                        "subject_id": video.subject_id,
+                        "video_id": video.video_id,
+                        "dataset": video.dataset,
+                        "version": CACHE_VERSION,
+                    }
+                )
+            ),
+        )
     return folder
 
 
