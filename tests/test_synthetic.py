@@ -13,12 +13,17 @@ from rppg_sdk.dsp import PulseMethod, estimate_heart_rate, extract_pulse, signal
 from rppg_sdk.synthetic import (
     BVP_DIRECTION_RGB,
     DEFAULT_MOTION_FRACTION,
+    FLICKER_RELATIVE_AMPLITUDE,
     NIR_PULSE_RATIO,
     SyntheticClip,
     SyntheticClipSpec,
+    available_faces,
+    clip_truth,
     iter_frames,
     physiological_ppg,
     render_clip,
+    render_to_file,
+    skin_model,
     write_video,
 )
 
@@ -509,3 +514,347 @@ def test_write_video_round_trips(tmp_path: Path, near_infrared: bool) -> None:
         decoded = decoded.mean(axis=3)
     # Lossy, but the same pictures.
     assert np.abs(decoded - expected).mean() < 6.0
+
+
+# --------------------------------------------------------------------------- skin types
+
+
+def test_skin_model_darker_skin_pulses_less_and_more_in_red() -> None:
+    models = [skin_model(k) for k in range(1, 7)]
+    green = np.array([-m.pulse_rgb[1] for m in models])
+    red_share = np.array([m.bvp_direction_rgb[0] for m in models])
+    blue_share = np.array([m.bvp_direction_rgb[2] for m in models])
+    # Relative green pulse and the pulse in 8-bit levels both fall from type I to VI.
+    assert np.all(np.diff(green) < 0) and green[-1] < 0.7 * green[0]
+    levels = green * np.array([m.pixel_bgr[1] for m in models])
+    assert np.all(np.diff(levels) < 0) and levels[-1] < 0.3 * levels[0]
+    # The direction turns towards red (and away from blue, which melanin absorbs most).
+    assert np.all(np.diff(red_share) > 0) and np.all(np.diff(blue_share) < 0)
+    # The skin itself gets darker in every channel; more blood always means less light.
+    pixels = np.array([m.pixel_bgr for m in models])
+    assert np.all(np.diff(pixels, axis=0) < 0)
+    assert all(p < 0 for m in models for p in (*m.pulse_rgb, m.pulse_nir))
+    # Near infrared: weak, and barely touched by melanin.
+    assert all(abs(m.pulse_nir) < 0.3 * abs(m.pulse_rgb[1]) for m in models[:3])
+    assert NIR_PULSE_RATIO == pytest.approx(models[1].pulse_nir / models[1].pulse_rgb[1], abs=1e-3)
+
+
+def test_skin_model_rejects_bad_types() -> None:
+    with pytest.raises(ValueError, match="fitzpatrick"):
+        skin_model(7)
+    with pytest.raises(TypeError, match="fitzpatrick"):
+        skin_model(2.0)  # type: ignore[arg-type]
+
+
+def test_rendered_skin_type_follows_the_model() -> None:
+    base = SyntheticClipSpec(duration_s=4.0, frame_size=SMALL, pulse_amplitude=0.01, seed=8)
+    slopes, colours = {}, {}
+    for kind in (1, 6):
+        clip = render_clip(dataclasses.replace(base, fitzpatrick=kind))
+        rgb = skin_traces(clip)
+        slopes[kind] = np.array([relative_slope(rgb[:, c], clip.ppg) for c in range(3)])
+        colours[kind] = rgb.mean(axis=0)
+    # Darker skin in every channel, most in blue.
+    assert np.all(colours[6] < 0.8 * colours[1])
+    assert colours[6][2] / colours[1][2] < colours[6][0] / colours[1][0]
+    # Type I green pulses about as pulse_amplitude says (type II is the reference), type VI
+    # clearly less, and each clip's pulse direction is its model's.
+    assert -slopes[6][1] < 0.75 * -slopes[1][1]
+    for kind in (1, 6):
+        direction = -slopes[kind] / np.linalg.norm(slopes[kind])
+        np.testing.assert_allclose(direction, skin_model(kind).bvp_direction_rgb, atol=0.05)
+
+
+# --------------------------------------------------------------------------- faces
+
+
+def test_face_height_matches_an_independent_detector() -> None:
+    cascade = cv2.CascadeClassifier(
+        str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+    )
+    for height_px, source_px in ((60.0, None), (110.0, 40)):
+        spec = SyntheticClipSpec(
+            duration_s=0.04,
+            frame_size=(320, 240),
+            face_height_px=height_px,
+            source_face_px=source_px,
+            seed=3,
+        )
+        clip = render_clip(spec)
+        assert clip.face_box_xywh[3] == pytest.approx(height_px, abs=2)
+        grey = cv2.cvtColor(clip.frames[0], cv2.COLOR_BGR2GRAY)
+        faces = cascade.detectMultiScale(grey, 1.05, 3, minSize=(24, 24))
+        assert len(faces) >= 1
+        found = max(faces, key=lambda f: f[3])
+        assert found[3] == pytest.approx(height_px, rel=0.25)
+        x, y, w, h = clip.face_box_xywh
+        assert abs((found[0] + found[2] / 2) - (x + w / 2)) < 0.25 * w
+
+
+def test_low_resolution_source_flattens_the_skin_but_keeps_the_pulse() -> None:
+    spec = SyntheticClipSpec(
+        duration_s=4.0, frame_size=(320, 240), face_height_px=110.0, sensor_noise_std=0.0, seed=4
+    )
+    sharp = render_clip(spec)
+    blocky = render_clip(dataclasses.replace(spec, source_face_px=30))
+
+    def detail(clip: SyntheticClip) -> float:
+        x, y, w, h = clip.face_box_xywh
+        face = clip.frames[0, y : y + h, x : x + w].astype(np.float32)
+        return float(np.abs(cv2.Laplacian(face, cv2.CV_32F)).mean())
+
+    assert detail(blocky) < 0.6 * detail(sharp)
+    green = skin_traces(blocky)[:, 1]
+    estimate = estimate_heart_rate(-green, spec.fps)
+    assert estimate.bpm == pytest.approx(blocky.mean_bpm(0.0, 4.0), abs=3.0)
+
+
+def test_named_faces() -> None:
+    assert "astronaut" in available_faces()
+    spec = SyntheticClipSpec(duration_s=0.04, frame_size=SMALL, sensor_noise_std=0.0, seed=1)
+    default = render_clip(spec).frames[0]
+    named = render_clip(dataclasses.replace(spec, face="astronaut")).frames[0]
+    np.testing.assert_array_equal(default, named)
+    mirrored = render_clip(dataclasses.replace(spec, face="astronaut_mirrored")).frames[0]
+    assert not np.array_equal(default, mirrored)
+    with pytest.raises(ValueError, match="face"):
+        SyntheticClipSpec(face="astronaut", face_image=np.zeros((80, 80, 3), np.uint8))
+
+
+# --------------------------------------------------------------------------- light and camera
+
+
+def test_tinted_flicker_shows_on_the_background_per_channel() -> None:
+    spec = SyntheticClipSpec(
+        duration_s=4.0,
+        frame_size=SMALL,
+        flicker_hz=1.3,
+        flicker_amplitude=0.01,
+        flicker_tint_bgr=(0.5, 1.0, 2.0),
+        pulse=False,
+        sensor_noise_std=0.0,
+        seed=2,
+    )
+    clip = render_clip(spec)
+    corner = clip.frames[:, :20, :20].astype(np.float64).mean(axis=(1, 2))  # (T, BGR)
+    t_s = clip.timestamps_s
+    basis = np.stack([np.sin(2 * np.pi * 1.3 * t_s), np.cos(2 * np.pi * 1.3 * t_s)], axis=1)
+    amplitude = []
+    for c in range(3):
+        relative = corner[:, c] / corner[:, c].mean() - 1.0
+        coef = np.linalg.lstsq(basis, relative, rcond=None)[0]
+        amplitude.append(float(np.hypot(*coef)))
+        assert estimate_heart_rate(relative, spec.fps).frequency_hz == pytest.approx(1.3, abs=0.1)
+    # Relative amplitude per channel follows the tint: blue 0.5 %, green 1 %, red 2 %.
+    np.testing.assert_allclose(amplitude, [0.005, 0.01, 0.02], rtol=0.15)
+    # The older field name still works, alone.
+    old = SyntheticClipSpec(illumination_flicker_hz=2.0)
+    assert old.effective_flicker_hz == 2.0 and old.flicker_amplitude == FLICKER_RELATIVE_AMPLITUDE
+    with pytest.raises(ValueError, match="flicker_hz"):
+        SyntheticClipSpec(illumination_flicker_hz=2.0, flicker_hz=1.0)
+
+
+def test_exposure_steps_change_gain_and_balance_in_steps() -> None:
+    spec = SyntheticClipSpec(
+        duration_s=4.0, frame_size=SMALL, pulse=False, sensor_noise_std=0.0, seed=5
+    )
+    steady = render_clip(spec)
+    stepped = render_clip(dataclasses.replace(spec, exposure_steps=3))
+    np.testing.assert_array_equal(steady.frames[0], render_clip(spec).frames[0])
+    corner = stepped.frames[:, :30, :30].astype(np.float64).mean(axis=(1, 2))
+    flat = steady.frames[:, :30, :30].astype(np.float64).mean(axis=(1, 2))
+    assert np.ptp(flat, axis=0).max() < 0.5
+    ratio = corner / flat
+    # Brightness moves by percent, mostly in a few large frame-to-frame jumps.
+    assert 0.01 < np.ptp(ratio.mean(axis=1)) < 0.3
+    jumps = np.abs(np.diff(ratio.mean(axis=1)))
+    assert np.sort(jumps)[-3:].sum() > 0.5 * jumps.sum()
+    # White balance: the channels do not move together.
+    assert np.ptp(ratio[:, 2] / ratio[:, 0]) > 0.003
+
+
+@pytest.mark.parametrize("fps", [15.0, 25.0, 60.0])
+def test_frame_rates(fps: float) -> None:
+    spec = SyntheticClipSpec(
+        duration_s=6.0, fps=fps, frame_size=(96, 72), heart_rate_variability=0.01, seed=6
+    )
+    clip = render_clip(spec)
+    assert clip.frames.shape[0] == round(6.0 * fps)
+    estimate = estimate_heart_rate(-skin_traces(clip)[:, 1], fps)
+    assert estimate.bpm == pytest.approx(clip.mean_bpm(0.0, 6.0), abs=3.0)
+
+
+def test_grey_near_infrared_in_three_channels() -> None:
+    spec = SyntheticClipSpec(
+        duration_s=0.5, frame_size=SMALL, near_infrared=True, fitzpatrick=5, seed=3
+    )
+    one = render_clip(spec)
+    three = render_clip(dataclasses.replace(spec, grey_channels=3))
+    assert one.frames.shape == (15, 120, 160)
+    assert three.frames.shape == (15, 120, 160, 3)
+    np.testing.assert_array_equal(three.frames[..., 0], three.frames[..., 1])
+    np.testing.assert_array_equal(three.frames[..., 0], three.frames[..., 2])
+    np.testing.assert_array_equal(three.frames[..., 0], one.frames)
+    with pytest.raises(ValueError, match="grey_channels"):
+        SyntheticClipSpec(grey_channels=3)
+
+
+# --------------------------------------------------------------------------- motion
+
+
+def _vertical_position(clip: SyntheticClip) -> np.ndarray:
+    """Centroid row of the moving layer's change from the first frame's background."""
+    grey = clip.frames.astype(np.float64).mean(axis=3)
+    profile = np.abs(np.diff(grey, axis=1)).sum(axis=2)  # vertical edges per row, (T, H-1)
+    rows = np.arange(profile.shape[1])
+    return np.asarray((profile * rows).sum(axis=1) / profile.sum(axis=1))
+
+
+@pytest.mark.parametrize(("motion", "hz"), [("periodic", 1.3), ("talking", 1.1)])
+def test_periodic_motion_inside_the_heart_rate_band(motion: str, hz: float) -> None:
+    spec = SyntheticClipSpec(
+        duration_s=8.0,
+        fps=15.0,
+        frame_size=(96, 72),
+        motion=motion,  # type: ignore[arg-type]
+        motion_amplitude_px=4.0,
+        motion_hz=hz,
+        pulse=False,
+        sensor_noise_std=0.0,
+        seed=7,
+    )
+    track = _vertical_position(render_clip(spec))
+    estimate = estimate_heart_rate(track - track.mean(), spec.fps)
+    assert estimate.frequency_hz == pytest.approx(hz, abs=0.15 if motion == "talking" else 0.05)
+    with pytest.raises(ValueError, match="motion_hz"):
+        SyntheticClipSpec(motion="rigid", motion_hz=1.0)
+
+
+# --------------------------------------------------------------------------- files and truth
+
+
+def _read_all(path: Path) -> np.ndarray:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(frame)
+    finally:
+        capture.release()
+    return np.asarray(frames)
+
+
+@pytest.mark.parametrize(
+    ("codec", "suffix", "bitrate"), [("mjpeg", ".avi", None), ("h264", ".mp4", 400)]
+)
+def test_render_to_file_round_trip(
+    tmp_path: Path, codec: str, suffix: str, bitrate: int | None
+) -> None:
+    if codec == "h264":
+        pytest.importorskip("av", reason="H.264 needs PyAV")
+    spec = SyntheticClipSpec(
+        duration_s=1.0,
+        frame_size=SMALL,
+        codec=codec,  # type: ignore[arg-type]
+        bitrate_kbps=bitrate,
+        seed=9,
+    )
+    path = render_to_file(spec, tmp_path / f"clip{suffix}")
+    decoded = _read_all(path)
+    assert decoded.shape == (30, 120, 160, 3)
+    raw = render_clip(dataclasses.replace(spec, codec="none", bitrate_kbps=None))
+    error = np.abs(decoded.astype(np.float64) - raw.frames).mean()
+    assert 0.0 < error < 4.0  # lossy, but the same pictures
+    # render_clip applies the same codec: what the file decodes to.
+    np.testing.assert_array_equal(render_clip(spec).frames, decoded)
+    # A lower bitrate loses more.
+    if codec == "h264":
+        low = render_to_file(dataclasses.replace(spec, bitrate_kbps=20), tmp_path / "low.mp4")
+        assert np.abs(_read_all(low).astype(np.float64) - raw.frames).mean() > error
+
+
+def test_write_video_renders_a_spec_and_grey_files(tmp_path: Path) -> None:
+    spec = SyntheticClipSpec(
+        duration_s=0.5, frame_size=SMALL, near_infrared=True, grey_channels=1, seed=1
+    )
+    path = write_video(spec, tmp_path / "nir.avi", codec="mjpeg")
+    decoded = _read_all(path)
+    # OpenCV hands grey video back as three (near-)equal channels: the NIR-file case.
+    assert decoded.shape == (15, 120, 160, 3)
+    assert np.abs(decoded[..., 0].astype(int) - decoded[..., 2]).max() <= 2
+    with pytest.raises(ValueError, match="path"):
+        render_to_file(dataclasses.replace(spec, codec="mjpeg"), tmp_path / "nir.mp4")
+
+
+def test_clip_truth_equals_the_rendered_truth() -> None:
+    for spec in (
+        SyntheticClipSpec(duration_s=2.0, frame_size=SMALL, seed=12, fitzpatrick=4),
+        SyntheticClipSpec(duration_s=2.0, frame_size=SMALL, pulse=False),
+        SyntheticClipSpec(
+            duration_s=2.0, frame_size=SMALL, ppg_waveform=np.sin(np.arange(60) / 30.0 * 7.0)
+        ),
+    ):
+        clip = render_clip(spec)
+        truth = clip_truth(spec)
+        timestamps_s, bpm, ppg = truth
+        np.testing.assert_array_equal(timestamps_s, clip.timestamps_s)
+        np.testing.assert_array_equal(bpm, clip.bpm)
+        np.testing.assert_array_equal(ppg, clip.ppg)
+        if spec.pulse:
+            assert truth.mean_bpm(0.5, 1.5) == clip.mean_bpm(0.5, 1.5)
+
+
+def test_everything_at_once_is_deterministic() -> None:
+    spec = SyntheticClipSpec(
+        duration_s=0.5,
+        frame_size=SMALL,
+        fitzpatrick=3,
+        face_height_px=50.0,
+        source_face_px=25,
+        flicker_hz=0.9,
+        flicker_amplitude=0.004,
+        flicker_tint_bgr=(1.2, 1.0, 0.7),
+        exposure_steps=2,
+        motion="talking",
+        codec="mjpeg",
+        seed=13,
+    )
+    a, b = render_clip(spec), render_clip(spec)
+    np.testing.assert_array_equal(a.frames, b.frames)
+    streamed = np.asarray([frame for frame, _ in iter_frames(spec)])
+    np.testing.assert_array_equal(streamed, a.frames)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"face": "nobody"}, ValueError, "face"),
+        ({"face": 3}, TypeError, "face"),
+        ({"face_height_px": 10.0}, ValueError, "face_height_px"),
+        ({"face_height_px": 230.0}, ValueError, "face_height_px"),  # 0.9 x 240
+        ({"source_face_px": 4}, ValueError, "source_face_px"),
+        ({"source_face_px": 40.0}, TypeError, "source_face_px"),
+        ({"fitzpatrick": 0}, ValueError, "fitzpatrick"),
+        ({"fitzpatrick": 3.0}, TypeError, "fitzpatrick"),
+        ({"flicker_hz": 0.0}, ValueError, "flicker_hz"),
+        ({"flicker_amplitude": 0.5}, ValueError, "flicker_amplitude"),
+        ({"flicker_tint_bgr": (1.0, 1.0)}, TypeError, "flicker_tint_bgr"),
+        ({"flicker_tint_bgr": (1.0, -1.0, 1.0)}, ValueError, "flicker_tint_bgr"),
+        ({"exposure_steps": -1}, ValueError, "exposure_steps"),
+        ({"exposure_steps": 1.5}, TypeError, "exposure_steps"),
+        ({"codec": "avi"}, ValueError, "codec"),
+        ({"codec": "h264", "bitrate_kbps": 5}, ValueError, "bitrate_kbps"),
+        ({"codec": "mjpeg", "bitrate_kbps": 500}, ValueError, "bitrate_kbps"),
+        ({"codec": "h264", "jpeg_quality": 80}, ValueError, "jpeg_quality"),
+        ({"codec": "h264", "frame_size": (161, 120)}, ValueError, "even"),
+        ({"grey_channels": 2, "near_infrared": True}, ValueError, "grey_channels"),
+        ({"motion": "dancing"}, ValueError, "motion"),
+        ({"motion": "periodic", "motion_hz": 9.0}, ValueError, "motion_hz"),
+    ],
+)
+def test_bad_new_spec_values_raise(kwargs: dict[str, object], exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        SyntheticClipSpec(**kwargs)  # type: ignore[arg-type]
