@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import statistics
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -399,6 +401,7 @@ class _Renderer:
             n, float(spec.fps), spec.exposure_steps, channels, _seed_rng(spec.seed, _STREAM_CAMERA)
         )
         self.gain = (light * exposure).astype(np.float32)
+        self._still_composite: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
         self._still_layer: (
             tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]] | None
         ) = None
@@ -420,6 +423,19 @@ class _Renderer:
         x0, y0 = np.clip(np.floor(pts.min(axis=0)), 0, [width, height])
         x1, y1 = np.clip(np.ceil(pts.max(axis=0)), 0, [width, height])
         return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+    def _composite(self, k: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Frame ``k`` before pulse, light and noise, and its pulsing part (contiguous)."""
+        moving = self.spec.effective_motion_amplitude_px > 0
+        if not moving and self._still_composite is not None:
+            return self._still_composite
+        face, alpha, pulsing = self._warped_layer(k)
+        base = self.scene.background * (1.0 - alpha)
+        base += face
+        out = (base, np.ascontiguousarray(pulsing))
+        if not moving:
+            self._still_composite = out
+        return out
 
     def _warped_layer(
         self, k: int
@@ -457,18 +473,23 @@ class _Renderer:
     def frame(self, k: int) -> UInt8Array:
         spec = self.spec
         c = self.scene.channels
-        face, alpha, pulsing = self._warped_layer(k)
-        image = self.scene.background * (1.0 - alpha)
-        image += face
-        image += self.modulation[k] * pulsing
+        base, pulsing = self._composite(k)
+        image = pulsing * self.modulation[k]
+        image += base
         image *= self.gain[k]
         if spec.sensor_noise_std > 0:
             # Noise before rounding dithers the quantiser so a sub-level pulse survives it.
-            noise = _seed_rng(spec.seed, _STREAM_NOISE, k).standard_normal(
-                image.shape, dtype=np.float32
+            # Gaussian by inverse-CDF lookup of 16-bit uniforms: half the cost of
+            # standard_normal, and still one independent stream per frame.
+            draws = _seed_rng(spec.seed, _STREAM_NOISE, k).integers(
+                0, _NOISE_LEVELS, size=image.shape, dtype=np.uint16
             )
-            image += np.float32(spec.sensor_noise_std) * noise
-        out = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+            noise = _gaussian_table()[draws]
+            noise *= np.float32(spec.sensor_noise_std)
+            image += noise
+        np.rint(image, out=image)
+        np.clip(image, 0, 255, out=image)
+        out = image.astype(np.uint8)
         if c == 1:
             out = out[..., 0]
         if spec.effective_codec == "jpeg":
@@ -476,6 +497,18 @@ class _Renderer:
         if out.ndim == 2 and spec.grey_channels == 3:
             out = np.repeat(out[..., None], 3, axis=2)
         return out
+
+
+_NOISE_LEVELS = 1 << 16
+
+
+@functools.lru_cache(maxsize=1)
+def _gaussian_table() -> npt.NDArray[np.float32]:
+    """Standard normal quantiles at the centres of ``_NOISE_LEVELS`` equal-probability bins."""
+    inv_cdf = statistics.NormalDist().inv_cdf
+    levels = [inv_cdf((i + 0.5) / _NOISE_LEVELS) for i in range(_NOISE_LEVELS)]
+    table = np.asarray(levels, dtype=np.float64)
+    return np.asarray(table / table.std(), dtype=np.float32)
 
 
 def _check_spec(spec: object) -> SyntheticClipSpec:
