@@ -7,6 +7,7 @@
 - :mod:`training.data.clips`: a torch ``Dataset`` of W-second clips with PPG and heart-rate labels.
 - :mod:`training.data.synthetic`: a training set rendered by ``rppg_sdk.synthetic``.
 - :mod:`training.data.splits`: subject-wise k-fold splits.
+- :mod:`training.data.build`: face videos and clip datasets from a run's options (rank 0 first).
 """
 
 from training.data.clips import ClipConfig, ClipDataset, normalize_clip
