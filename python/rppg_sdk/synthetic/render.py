@@ -489,14 +489,14 @@ class _Renderer:
             image += noise
         np.rint(image, out=image)
         np.clip(image, 0, 255, out=image)
-        out = image.astype(np.uint8)
+        out: UInt8Array = image.astype(np.uint8)
         if c == 1:
             out = out[..., 0]
         if spec.effective_codec == "jpeg":
             out = camera.jpeg_round_trip(out, spec.effective_jpeg_quality)
         if out.ndim == 2 and spec.grey_channels == 3:
             out = np.repeat(out[..., None], 3, axis=2)
-        return out
+        return np.asarray(out, dtype=np.uint8)
 
 
 _NOISE_LEVELS = 1 << 16
