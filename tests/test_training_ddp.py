@@ -13,6 +13,7 @@ from conftest import require_module
 
 torch = require_module("torch", extra="train")
 require_module("mediapipe")  # the synthetic set goes through the SDK's face tracker
+require_module("skimage", extra="demo")  # the renderer's default face
 
 from _training_fixtures import TINY_ARGS  # noqa: E402
 
