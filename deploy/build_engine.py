@@ -9,8 +9,13 @@ What it does, after the EngineBuilder of NVIDIA's TensorRT samples:
 - one optimization profile over batch ``N`` and frames ``T`` (min / opt / max);
 - a timing cache read before and written after the build (much faster rebuilds);
 - a DLA core for Jetson (FP16 or INT8 only, with GPU fallback for layers DLA cannot run);
-- ``build_serialized_network`` and the engine written with its metadata JSON beside it
-  (``<engine>.json``: the ONNX sidecar plus TensorRT version, device, precision, profile).
+- ``build_serialized_network`` and the engine written with its sidecar beside it
+  (``<engine>.json``: the ONNX sidecar plus an ``engine`` section with the engine's SHA-256,
+  TensorRT version, device, precision, profile; :mod:`rppg_sdk.backends.sidecar`).
+
+The INT8 calibration cache of the command line is keyed by the ONNX file's SHA-256
+(:func:`calibration_cache_path`): a retrained or re-exported model never reuses another
+model's scales.
 
 Command line (``nox -s build_engine -- --model physnet [--fp16 | --int8]``)::
 
@@ -30,13 +35,21 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from rppg_sdk.backends.sidecar import (
+    EngineInfo,
+    ModelSidecar,
+    file_sha256,
+    read_sidecar,
+    sidecar_path,
+    write_sidecar,
+)
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -49,6 +62,7 @@ __all__ = [
     "OnnxParseError",
     "build_engine",
     "calibration_batches",
+    "calibration_cache_path",
     "main",
     "make_calibrator",
     "parse_onnx",
@@ -127,12 +141,22 @@ class EngineOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """An engine on disk and what it was built with."""
+    """An engine on disk, its sidecar (``<engine>.json``) and the build time."""
 
     engine_path: Path
     metadata_path: Path
-    metadata: dict[str, Any] = field(default_factory=dict)
+    sidecar: ModelSidecar
     build_s: float = 0.0
+
+
+def calibration_cache_path(directory: str | Path, sidecar: ModelSidecar) -> Path:
+    """Where the INT8 calibration cache of the model ``sidecar`` describes lives in ``directory``.
+
+    Keyed by the ONNX file's SHA-256, not the model's name: TensorRT's cache holds activation
+    scales of one network's weights, and a retrained model of the same name must calibrate
+    anew instead of silently reusing stale scales.
+    """
+    return Path(directory) / f"{sidecar.name}_{sidecar.onnx.sha256[:16]}_int8.calib"
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -254,7 +278,7 @@ def build_engine(
     engine_path: str | Path,
     options: EngineOptions,
     *,
-    sidecar: dict[str, Any],
+    sidecar: ModelSidecar | Mapping[str, Any],
     calibration_clips: FloatArray | None = None,
     cuda: CudaRuntime | None = None,
     log: Callable[[str], None] = print,
@@ -268,7 +292,8 @@ def build_engine(
     options
         See :class:`EngineOptions`.
     sidecar
-        The ONNX model's sidecar (input name, channels, size, fps, normalisation, ...).
+        The ONNX model's sidecar (:func:`rppg_sdk.backends.sidecar.read_sidecar`), or its JSON
+        object (validated here); its ``onnx.sha256`` must be the ONNX file's.
     calibration_clips
         ``(n, C, T, H, W)`` normalised clips for INT8 (unless the calibration cache exists).
     cuda
@@ -282,14 +307,25 @@ def build_engine(
         The parser rejected the model (every error listed).
     RuntimeError
         The builder failed (its log says why).
+    ValueError
+        The sidecar is invalid or describes another ONNX file (also: see ``OnnxParseError``).
     """
-    from rppg_sdk.backends.tensorrt import engine_metadata_path, import_tensorrt
+    from rppg_sdk.backends.tensorrt import import_tensorrt
 
     trt_mod = import_tensorrt()
     onnx_path, engine_path = Path(onnx_path), Path(engine_path)
-    inp = sidecar["input"]
-    input_name = str(inp["name"])
-    c, h, w = int(inp["channels"]), int(inp["height"]), int(inp["width"])
+    side = (
+        sidecar
+        if isinstance(sidecar, ModelSidecar)
+        else ModelSidecar.from_json(dict(sidecar), f"sidecar of {onnx_path}")
+    )
+    if file_sha256(onnx_path) != side.onnx.sha256:
+        raise ValueError(
+            f"{sidecar_path(onnx_path)}: onnx.sha256: {side.onnx.sha256[:12]}... is not the hash "
+            f"of {onnx_path}: the sidecar describes another model"
+        )
+    input_name = side.input_name
+    c, h, w = side.input.channels, side.input.height, side.input.width
 
     logger = trt_mod.Logger(trt_mod.Logger.WARNING)
     builder = trt_mod.Builder(logger)
@@ -374,30 +410,33 @@ def build_engine(
         timing_path.parent.mkdir(parents=True, exist_ok=True)
         timing_path.write_bytes(bytes(config.get_timing_cache().serialize()))
 
-    meta = {
-        **sidecar,
-        "precision": options.precision,
-        "engine": {
-            "file": engine_path.name,
-            "tensorrt": str(trt_mod.__version__),
-            "device": _device_name(),
-            "host": platform.node(),
-            "built_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "build_s": round(build_s, 2),
-            "workspace_mib": options.workspace_mib,
-            "profile": {"batch": list(options.batch), "frames": list(options.frames)},
-            "dla_core": options.dla_core,
-            "gpu_fallback": options.gpu_fallback,
-            "source_onnx": onnx_path.name,
-            "calibration_cache": str(options.calibration_cache) if options.calibration_cache
-            else None,
-        },
-    }
-    meta_path = engine_metadata_path(engine_path)
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    engine_side = replace(
+        side,
+        precision=options.precision,
+        engine=EngineInfo(
+            file=engine_path.name,
+            sha256=file_sha256(engine_path),
+            tensorrt=str(trt_mod.__version__),
+            device=_device_name(),
+            host=platform.node(),
+            built_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            build_s=round(build_s, 2),
+            workspace_mib=options.workspace_mib,
+            profile_batch=options.batch,
+            profile_frames=options.frames,
+            dla_core=options.dla_core,
+            gpu_fallback=options.gpu_fallback,
+            source_onnx=onnx_path.name,
+            calibration_cache=(
+                str(options.calibration_cache) if options.calibration_cache else None
+            ),
+        ),
+        engine_parity=None,
+    )
+    meta_path = write_sidecar(engine_path, engine_side)
     size_mb = engine_path.stat().st_size / 1e6
     log(f"engine {engine_path} ({size_mb:.2f} MB) built in {build_s:.1f} s")
-    return BuildResult(engine_path, meta_path, meta, build_s)
+    return BuildResult(engine_path, meta_path, engine_side, build_s)
 
 
 def _device_name() -> str:
@@ -471,7 +510,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 1. the ONNX model: exported from the checkpoint here, or given.
     if args.onnx:
         onnx_path = Path(args.onnx)
-        from deploy.calibrate import read_sidecar
         from deploy.export_onnx import check_onnx
 
         ops = check_onnx(onnx_path)
@@ -507,16 +545,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_NO_TENSORRT
 
-    rec = int(sidecar["input"].get("recommended_frames", 300))
+    rec = int(sidecar.input.recommended_frames or 300)
     frames = tuple(args.frames or (min(64, rec), rec, 2 * rec))
-    name = sidecar.get("name", args.model)
+    name = sidecar.name
     options = EngineOptions(
         precision=precision,
         workspace_mib=args.workspace_mib,
         frames=(int(frames[0]), int(frames[1]), int(frames[2])),
         batch=(int(args.batch[0]), int(args.batch[1]), int(args.batch[2])),
         timing_cache=out_dir / "timing.cache",
-        calibration_cache=out_dir / f"{name}_int8.calib" if precision == "int8" else None,
+        calibration_cache=(
+            calibration_cache_path(out_dir, sidecar) if precision == "int8" else None
+        ),
         dla_core=args.dla_core,
         gpu_fallback=not args.no_gpu_fallback,
     )
@@ -525,11 +565,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if precision == "int8" and not cached:
         from deploy.calibrate import calibration_clips, load_clips
 
-        inp = sidecar["input"]
+        inp = sidecar.input
         clips = load_clips(args.calib_clips) if args.calib_clips else calibration_clips(
-            args.calib_source, frames=options.frames[1], size=int(inp["height"]),
-            channels=int(inp["channels"]), fps_hz=float(sidecar["fps_hz"]),
-            normalization=str(sidecar["normalization"]), n_clips=args.calib_n)
+            args.calib_source, frames=options.frames[1], size=inp.height,
+            channels=inp.channels, fps_hz=inp.fps_hz,
+            normalization=inp.normalization, n_clips=args.calib_n)
     suffix = f"_dla{args.dla_core}" if args.dla_core is not None else ""
     result = build_engine(onnx_path, out_dir / f"{name}_{precision}{suffix}.engine", options,
                           sidecar=sidecar, calibration_clips=clips)
@@ -542,8 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"parity TensorRT ({precision}) vs ONNX Runtime: max abs error "
               f"{rep['max_abs_error']:.3g}, correlation {rep['correlation']:.5f} "
               f"(bound {rep['bound']:.3g}): {'ok' if rep['ok'] else 'FAILED'}")
-        result.metadata["engine_parity"] = rep
-        result.metadata_path.write_text(json.dumps(result.metadata, indent=2) + "\n")
+        write_sidecar(result.engine_path, replace(result.sidecar, engine_parity=rep))
         if not rep["ok"]:
             return 1
     print(json.dumps({"engine": str(result.engine_path), **asdict(options)}, default=str))

@@ -2,7 +2,8 @@
 
 INT8 scales come from the activations the model sees on real inputs, so calibration clips go
 through exactly the path of runtime chunks: face crops from the SDK's tracker, resized to the
-model's side, normalised with ``training.data.clips.normalize_clip`` as the sidecar says.
+model's side, normalised with ``training.data.clips.normalize_clip`` as the sidecar says (read
+with :func:`rppg_sdk.backends.sidecar.read_sidecar`).
 
 Sources (:func:`calibration_clips`):
 
@@ -29,38 +30,25 @@ Examples
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from rppg_sdk.backends.sidecar import INPUT_NAME, OnnxInfo, file_sha256, read_sidecar, write_sidecar
 
 __all__ = [
     "ClipReader",
     "calibration_clips",
     "load_clips",
     "quantize_int8",
-    "read_sidecar",
     "video_clips",
 ]
 
 FloatArray = npt.NDArray[np.float32]
-
-
-def read_sidecar(onnx_path: str | Path) -> dict[str, Any]:
-    """The JSON sidecar beside an ONNX file (``name.onnx`` -> ``name.json``)."""
-    from deploy.export_onnx import sidecar_path
-
-    path = sidecar_path(onnx_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"sidecar: expected {path} beside {onnx_path}")
-    data = json.loads(path.read_text())
-    if not isinstance(data, dict) or "input" not in data:
-        raise ValueError(f"{path}: expected a model sidecar with an 'input' section")
-    return data
 
 
 def video_clips(
@@ -204,7 +192,7 @@ class ClipReader:
     (Duck-typed: ONNX Runtime only calls ``get_next``; ``rewind`` allows a second pass.)
     """
 
-    def __init__(self, clips: FloatArray, input_name: str = "video") -> None:
+    def __init__(self, clips: FloatArray, input_name: str = INPUT_NAME) -> None:
         if clips.ndim != 5:
             raise ValueError(f"clips: expected (n, C, T, H, W), got shape {clips.shape}")
         self.clips = clips
@@ -228,7 +216,7 @@ def quantize_int8(
     clips: FloatArray,
     *,
     per_channel: bool = True,
-    input_name: str = "video",
+    input_name: str = INPUT_NAME,
 ) -> Path:
     """ONNX Runtime INT8 static quantization (QOperator: QLinearConv etc.) calibrated on ``clips``.
 
@@ -272,17 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     side = read_sidecar(args.onnx)
-    inp = side["input"]
+    inp = side.input
     if args.clips:
         clips = load_clips(args.clips)
     else:
         clips = calibration_clips(
             args.source,
-            frames=int(args.frames or inp["recommended_frames"]),
-            size=int(inp["height"]),
-            channels=int(inp["channels"]),
-            fps_hz=float(side["fps_hz"]),
-            normalization=str(side["normalization"]),
+            frames=int(args.frames or inp.recommended_frames or 0),
+            size=inp.height,
+            channels=inp.channels,
+            fps_hz=inp.fps_hz,
+            normalization=inp.normalization,
             n_clips=args.n_clips,
             cache_dir=args.cache_dir,
         )
@@ -292,24 +280,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         np.save(args.save, clips)
         print(f"saved {args.save}")
     if args.int8_output:
-        out = quantize_int8(args.onnx, args.int8_output, clips, input_name=inp["name"])
-        from deploy.export_onnx import file_sha256, sidecar_path
-
-        q_side = {
-            **side,
-            "precision": "int8",
-            "onnx": {**side["onnx"], "file": out.name, "sha256": file_sha256(out)},
-            "quantization": {
+        out = quantize_int8(args.onnx, args.int8_output, clips, input_name=side.input_name)
+        q_side = replace(
+            side,
+            precision="int8",
+            onnx=OnnxInfo(
+                file=out.name,
+                sha256=file_sha256(out),
+                opset=side.onnx.opset,
+                dynamic_axes=side.onnx.dynamic_axes,
+                producer=side.onnx.producer,
+            ),
+            parity=None,
+            quantization={
                 "tool": "onnxruntime.quantization.quantize_static (QOperator, per-channel "
                 "int8 weights, uint8 activations, MinMax)",
                 "calibration": f"{len(clips)} clips {list(clips.shape[1:])} from "
                 f"{args.clips or args.source}",
                 "runtime": "ONNX Runtime only (TensorRT's parser has no QLinearConv)",
+                "source_onnx_sha256": side.onnx.sha256,
             },
-        }
-        q_side.pop("parity", None)
-        sidecar_path(out).write_text(json.dumps(q_side, indent=2) + "\n")
-        print(f"ONNX Runtime INT8 model: {out} (sidecar {sidecar_path(out)})")
+        )
+        side_path = write_sidecar(out, q_side)
+        print(f"ONNX Runtime INT8 model: {out} (sidecar {side_path})")
     return 0
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import sys
 import warnings
@@ -37,7 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
-from rppg_sdk.backends.base import NORMALIZATIONS
+from rppg_sdk.backends.base import ModelInputSpec
+from rppg_sdk.backends.sidecar import (
+    INPUT_NAME,
+    OUTPUT_NAME,
+    ModelSidecar,
+    OnnxInfo,
+    file_sha256,
+    write_sidecar,
+)
 
 from deploy.trt_onnx_ops import unsupported_nodes
 
@@ -48,8 +55,7 @@ if TYPE_CHECKING:
 # and the TensorRT build (deploy/gpu_check.sh) run where only ONNX Runtime is installed.
 
 __all__ = [
-    "INPUT_NAME",
-    "OUTPUT_NAME",
+    "FRAMES_MULTIPLE_OF",
     "OPSET",
     "ModelSpec",
     "ParityReport",
@@ -57,81 +63,82 @@ __all__ = [
     "check_parity",
     "export_model",
     "export_onnx",
-    "file_sha256",
+    "input_spec",
     "load_model",
     "main",
     "make_sidecar",
-    "sidecar_path",
 ]
 
-#: Tensor names of every exported graph (the SDK's backends and the TensorRT profiles use them).
-INPUT_NAME = "video"
-OUTPUT_NAME = "pulse"
 #: Opset of the TorchScript exporter in torch 2.13; TensorRT 10 parses opsets 9-24.
 OPSET = 17
-#: Sidecar format identifier; bump when a key changes meaning.
-SIDECAR_FORMAT = "rppg-sdk-model/1"
 #: Parity bound: max |onnx - torch| <= PARITY_ATOL * max(1, max |torch|).
 PARITY_ATOL = 1e-4
+#: ``T`` of every chunk must be a multiple of this: PhysNet and AutoHR halve time twice.
+FRAMES_MULTIPLE_OF = 4
+
+
+def input_spec(
+    name: str,
+    *,
+    channels: int,
+    size: int,
+    clip_frames: int,
+    fps_hz: float,
+    normalization: str,
+) -> ModelInputSpec:
+    """The input of a model trained on ``(channels, clip_frames, size, size)`` clips at
+    ``fps_hz``: BGR face crops (the tracker's order) for 3 channels, near-infrared for 1."""
+    return ModelInputSpec(
+        name=name,
+        channels=channels,
+        height=size,
+        width=size,
+        fps_hz=fps_hz,
+        normalization=normalization,
+        channel_order="BGR" if channels == 3 else "NIR",
+        min_frames=FRAMES_MULTIPLE_OF,
+        frames_multiple_of=FRAMES_MULTIPLE_OF,
+        recommended_frames=clip_frames,
+    )
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What a runtime must know to feed an exported model.
+    """What the exporter knows of a trained model: its input, and how to rebuild it.
 
     Parameters
     ----------
-    name
-        Model name (``"physnet"``, ``"autohr"``); the bundled file is ``<name>.onnx``.
+    input
+        The model input (:class:`rppg_sdk.backends.base.ModelInputSpec`, see
+        :func:`input_spec`); ``recommended_frames`` is the training clip ``T``.
     architecture
         Name in ``training.models.MODELS``.
     model_kwargs
         Constructor arguments (``width``, ...).
-    in_channels
-        3 (BGR face crops, the tracker's order) or 1 (near-infrared).
-    size
-        ``H = W`` of the face crops, pixels.
-    clip_frames
-        ``T`` the model was trained on (the recommended chunk length).
-    fps_hz
-        Frame rate of the clips it was trained on; chunks must be resampled to it.
-    normalization
-        ``training.data.clips.normalize_clip`` method applied to every chunk.
     training
         Provenance: data, mode, loss, epochs, best metrics (free-form).
     """
 
-    name: str
+    input: ModelInputSpec
     architecture: str
     model_kwargs: dict[str, Any]
-    in_channels: int
-    size: int
-    clip_frames: int
-    fps_hz: float
-    normalization: str
     training: dict[str, Any] = field(default_factory=dict)
-    t_multiple: int = 4
 
     def __post_init__(self) -> None:
-        if self.in_channels not in (1, 3):
-            raise ValueError(f"in_channels: expected 1 or 3, got {self.in_channels!r}")
-        if self.size < 16:
-            raise ValueError(f"size: expected >= 16 pixels, got {self.size!r}")
-        if self.clip_frames <= 0 or self.clip_frames % self.t_multiple:
-            raise ValueError(
-                f"clip_frames: expected a positive multiple of {self.t_multiple}, "
-                f"got {self.clip_frames!r}"
-            )
-        if not self.fps_hz > 0:
-            raise ValueError(f"fps_hz: expected a positive rate, got {self.fps_hz!r}")
-        if self.normalization not in NORMALIZATIONS:
-            raise ValueError(
-                f"normalization: expected one of {NORMALIZATIONS}, got {self.normalization!r}"
-            )
+        s = self.input
+        if s.height != s.width or s.height < 16:
+            raise ValueError(f"size: expected square crops >= 16 pixels, got {s.height}x{s.width}")
+        if s.recommended_frames is None:
+            raise ValueError("recommended_frames: expected the training clip length, got None")
 
     @property
-    def channel_order(self) -> str:
-        return "BGR" if self.in_channels == 3 else "NIR"
+    def name(self) -> str:
+        return self.input.name
+
+    @property
+    def clip_frames(self) -> int:
+        """The training clip ``T`` (the recommended chunk)."""
+        return int(self.input.recommended_frames or 0)
 
 
 @dataclass(frozen=True)
@@ -217,14 +224,16 @@ def load_model(
     net = net.eval()
     arch = str(cfg.get("model", model)).lower()
     spec = ModelSpec(
-        name=name or arch,
+        input=input_spec(
+            name or arch,
+            channels=int(cfg.get("in_channels", in_channels)),
+            size=int(size or cfg.get("size", 64)),
+            clip_frames=int(cfg.get("clip_frames", 300)),
+            fps_hz=float(cfg.get("fps", 30.0)),
+            normalization=str(cfg.get("normalization", "temporal")),
+        ),
         architecture=arch,
         model_kwargs=dict(cfg.get("model_kwargs") or {}),
-        in_channels=int(cfg.get("in_channels", in_channels)),
-        size=int(size or cfg.get("size", 64)),
-        clip_frames=int(cfg.get("clip_frames", 300)),
-        fps_hz=float(cfg.get("fps", 30.0)),
-        normalization=str(cfg.get("normalization", "temporal")),
         training={**training_info, "trained_size": int(cfg.get("size", 64))},
     )
     return net, spec
@@ -245,14 +254,15 @@ def export_onnx(
     """Export ``model`` to one ONNX file with dynamic batch and frames (``dynamic=True``).
 
     Returns the path written. The graph's input is ``"video"`` ``(N, C, T, H, W)`` float32 and its
-    output ``"pulse"`` ``(N, T)``; ``H`` and ``W`` are fixed to ``spec.size``.
+    output ``"pulse"`` ``(N, T)``; ``H`` and ``W`` are fixed to the input's crop size.
     """
     import torch
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    s = spec.input
     t = int(example_frames or min(spec.clip_frames, 64))
-    x = torch.randn(1, spec.in_channels, t, spec.size, spec.size)
+    x = torch.randn(1, s.channels, t, s.height, s.width)
     axes = (
         {INPUT_NAME: {0: "batch", 2: "frames"}, OUTPUT_NAME: {0: "batch", 1: "frames"}}
         if dynamic
@@ -277,9 +287,9 @@ def export_onnx(
         )
     proto = onnx.load(str(path))
     # Model-level metadata travels inside the file too (the sidecar is the reference).
-    for k, v in {"rppg_model": spec.name, "rppg_layout": "NCTHW", "rppg_fps_hz": str(spec.fps_hz),
-                 "rppg_channel_order": spec.channel_order,
-                 "rppg_normalization": spec.normalization}.items():
+    for k, v in {"rppg_model": s.name, "rppg_layout": "NCTHW", "rppg_fps_hz": str(s.fps_hz),
+                 "rppg_channel_order": s.channel_order,
+                 "rppg_normalization": s.normalization}.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
     proto.doc_string = f"rppg-sdk {spec.name}: video (N,C,T,H,W) -> pulse (N,T)"
@@ -326,8 +336,9 @@ def check_parity(
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
     err, scale = 0.0, 0.0
+    c, h, w = spec.input.channels, spec.input.height, spec.input.width
     for n, t in shapes:
-        x = rng.standard_normal((n, spec.in_channels, t, spec.size, spec.size)).astype(np.float32)
+        x = rng.standard_normal((n, c, t, h, w)).astype(np.float32)
         with torch.no_grad():
             ref = model(torch.from_numpy(x)).numpy()
         out = sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
@@ -336,7 +347,7 @@ def check_parity(
         err = max(err, float(np.max(np.abs(out - ref))))
         scale = max(scale, float(np.max(np.abs(ref))))
     return ParityReport(
-        shapes=[[n, spec.in_channels, t, spec.size, spec.size] for n, t in shapes],
+        shapes=[[n, c, t, h, w] for n, t in shapes],
         max_abs_error=err,
         max_abs_output=scale,
         bound=atol * max(1.0, scale),
@@ -346,21 +357,6 @@ def check_parity(
 # ----------------------------------------------------------------------------- sidecar
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def sidecar_path(model_path: str | Path) -> Path:
-    """``x/name.onnx`` -> ``x/name.json`` (also for ``.engine`` files: ``name.engine.json``)."""
-    p = Path(model_path)
-    return p.with_suffix(".json") if p.suffix == ".onnx" else p.with_name(p.name + ".json")
-
-
 def make_sidecar(
     spec: ModelSpec,
     onnx_path: str | Path,
@@ -368,61 +364,32 @@ def make_sidecar(
     parity: ParityReport | None = None,
     precision: str = "fp32",
     opset: int = OPSET,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The JSON sidecar of an exported model: everything a runtime needs to feed it.
-
-    Keys: ``format``, ``name``, ``architecture``, ``model_kwargs``, ``input`` (name, layout
-    ``NCTHW``, dtype, channels, channel order, height, width, frames multiple, recommended
-    frames), ``output`` (name, layout ``NT``), ``fps_hz``, ``normalization``, ``precision``,
-    ``onnx`` (file, sha256, opset, dynamic axes, producer), ``parity``, ``training``,
-    ``created_utc``.
-    """
+) -> ModelSidecar:
+    """The sidecar of an exported model (:class:`rppg_sdk.backends.sidecar.ModelSidecar`):
+    its input, architecture, the ONNX file's hash, opset and producer, parity, provenance."""
     import torch
 
     onnx_path = Path(onnx_path)
-    out: dict[str, Any] = {
-        "format": SIDECAR_FORMAT,
-        "name": spec.name,
-        "architecture": spec.architecture,
-        "model_kwargs": spec.model_kwargs,
-        "input": {
-            "name": INPUT_NAME,
-            "layout": "NCTHW",
-            "dtype": "float32",
-            "channels": spec.in_channels,
-            "channel_order": spec.channel_order,
-            "height": spec.size,
-            "width": spec.size,
-            "frames_multiple_of": spec.t_multiple,
-            "recommended_frames": spec.clip_frames,
-        },
-        "output": {"name": OUTPUT_NAME, "layout": "NT"},
-        "fps_hz": spec.fps_hz,
-        "normalization": spec.normalization,
-        "precision": precision,
-        "onnx": {
-            "file": onnx_path.name,
-            "sha256": file_sha256(onnx_path),
-            "opset": opset,
-            "dynamic_axes": {"batch": 0, "frames": 2},
-            "producer": f"torch {torch.__version__} (TorchScript exporter), "
-            f"onnx {onnx.__version__}",
-        },
-        "training": spec.training,
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    if parity is not None:
-        out["parity"] = {"reference": "pytorch", "runtime": "onnxruntime-cpu", **asdict(parity)}
-    out.update(extra or {})
-    return out
-
-
-def write_sidecar(sidecar: dict[str, Any], onnx_path: str | Path) -> Path:
-    """Write ``sidecar`` beside ``onnx_path``; returns the JSON path."""
-    path = sidecar_path(onnx_path)
-    path.write_text(json.dumps(sidecar, indent=2, sort_keys=False) + "\n")
-    return path
+    return ModelSidecar(
+        input=spec.input,
+        architecture=spec.architecture,
+        model_kwargs=dict(spec.model_kwargs),
+        onnx=OnnxInfo(
+            file=onnx_path.name,
+            sha256=file_sha256(onnx_path),
+            opset=opset,
+            dynamic_axes={"batch": 0, "frames": 2},
+            producer=f"torch {torch.__version__} (TorchScript exporter), onnx {onnx.__version__}",
+        ),
+        precision=precision,
+        training=dict(spec.training),
+        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        parity=(
+            None
+            if parity is None
+            else {"reference": "pytorch", "runtime": "onnxruntime-cpu", **asdict(parity)}
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -435,7 +402,7 @@ def export_model(
     *,
     opset: int = OPSET,
     log: Any = print,
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path, ModelSidecar]:
     """Export, check, verify parity and write the sidecar. Returns ``(onnx_path, sidecar)``.
 
     Raises
@@ -456,7 +423,7 @@ def export_model(
             f"parity: max abs error {parity.max_abs_error:.3g} exceeds {parity.bound:.3g}"
         )
     sidecar = make_sidecar(spec, path, parity=parity, opset=opset)
-    side = write_sidecar(sidecar, path)
+    side = write_sidecar(path, sidecar)
     log(f"sidecar {side}")
     return path, sidecar
 

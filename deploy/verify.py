@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from rppg_sdk.backends.sidecar import read_sidecar, sidecar_path
 
 if TYPE_CHECKING:
     from torch import nn
@@ -85,8 +86,9 @@ def engine_parity(
     from rppg_sdk.backends.tensorrt import TensorRTBackend
 
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    input_name = sess.get_inputs()[0].name
     with TensorRTBackend(engine_path) as trt_backend:
-        s = trt_backend.spec
+        s, precision = trt_backend.spec, trt_backend.precision
         if clips is None:
             rng = np.random.default_rng(seed)
             clips = rng.standard_normal((n_clips, s.channels, frames, s.height, s.width)).astype(
@@ -95,7 +97,7 @@ def engine_parity(
         err, scale, corr = 0.0, 0.0, 1.0
         for clip in clips:
             x = np.ascontiguousarray(clip[None, :, :frames], dtype=np.float32)
-            ref = sess.run(None, {s.input_name: x})[0].reshape(1, -1)
+            ref = sess.run(None, {input_name: x})[0].reshape(1, -1)
             out = trt_backend.infer(x)
             err = max(err, float(np.max(np.abs(out - ref))))
             scale = max(scale, float(np.max(np.abs(ref))))
@@ -103,10 +105,10 @@ def engine_parity(
                 c = float(np.corrcoef(out.ravel(), ref.ravel())[0, 1])
             # A constant output has no correlation (NaN): count it as none, not as a pass.
             corr = min(corr, c if np.isfinite(c) else 0.0)
-        rel, min_corr = parity_bounds(s.precision)
+        rel, min_corr = parity_bounds(precision)
         bound = rel * max(scale, 1e-6)
         return {
-            "precision": s.precision,
+            "precision": precision,
             "clips": int(len(clips)),
             "frames": int(frames),
             "max_abs_error": err,
@@ -114,7 +116,7 @@ def engine_parity(
             "correlation": corr,
             "bound": bound,
             "min_correlation": min_corr,
-            "ok": bool(corr >= min_corr and (s.precision == "int8" or err <= bound)),
+            "ok": bool(corr >= min_corr and (precision == "int8" or err <= bound)),
         }
 
 
@@ -192,9 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         label, _, path = item.partition("=")
         if not path:
             raise ValueError(f"--onnx: expected LABEL=PATH, got {item!r}")
-        side = json.loads(Path(path).with_suffix(".json").read_text()) if Path(path).with_suffix(
-            ".json").is_file() else {}
-        size = int(side.get("input", {}).get("height", cfg["size"]))
+        # Without a sidecar the variant is taken to have the checkpoint's input size.
+        side = read_sidecar(path) if sidecar_path(path).is_file() else None
+        size = side.input.height if side is not None else int(cfg["size"])
         variants[label] = (ort_module(path), {**cfg, "size": size})
 
     sets: list[tuple[str, list[Any], list[Any] | None]] = []

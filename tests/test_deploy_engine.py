@@ -22,24 +22,41 @@ from conftest import require_module
 require_module("onnx", extra="train")
 
 from rppg_sdk.backends import tensorrt as trt_backend  # noqa: E402
+from rppg_sdk.backends.base import ModelInputSpec  # noqa: E402
+from rppg_sdk.backends.sidecar import (  # noqa: E402
+    EngineInfo,
+    ModelSidecar,
+    OnnxInfo,
+    file_sha256,
+    read_sidecar,
+    sidecar_path,
+    write_sidecar,
+)
 
 from deploy.build_engine import (  # noqa: E402
     EngineOptions,
     OnnxParseError,
     build_engine,
     calibration_batches,
+    calibration_cache_path,
 )
+from deploy.build_engine import main as build_main  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-SIDECAR: dict[str, Any] = {
-    "name": "tiny",
-    "input": {"name": "video", "channels": 3, "height": 16, "width": 16,
-              "frames_multiple_of": 4, "recommended_frames": 32, "channel_order": "BGR"},
-    "output": {"name": "pulse"},
-    "fps_hz": 30.0,
-    "normalization": "temporal",
-}
+
+def _sidecar(onnx_path: Path, name: str = "tiny") -> ModelSidecar:
+    """A valid sidecar of ``onnx_path`` (16x16 BGR crops, 30 fps, trained on 32 frames)."""
+    spec = ModelInputSpec(name=name, channels=3, height=16, width=16, fps_hz=30.0,
+                          min_frames=4, frames_multiple_of=4, recommended_frames=32)
+    return ModelSidecar(input=spec, architecture="physnet", model_kwargs={},
+                        onnx=OnnxInfo(file=onnx_path.name, sha256=file_sha256(onnx_path),
+                                      opset=17))
+
+
+def _side(onnx_path: Path) -> dict[str, Any]:
+    """The sidecar as the JSON object scripts pass around (``bundled_sidecar``)."""
+    return _sidecar(onnx_path).to_json()
 
 
 # ----------------------------------------------------------------------------- the double
@@ -354,7 +371,7 @@ def _options(**kw: Any) -> EngineOptions:
 
 def test_fp16_engine_flags_pool_profile_and_metadata(fake_trt, onnx_file, tmp_path):
     engine = tmp_path / "out" / "tiny_fp16.engine"
-    res = build_engine(onnx_file, engine, _options(), sidecar=SIDECAR, log=lambda s: None)
+    res = build_engine(onnx_file, engine, _options(), sidecar=_side(onnx_file), log=lambda s: None)
     built = fake_trt.built[-1]
     cfg = built["config"]
     assert built["network"].flags == 0  # TensorRT 10: no EXPLICIT_BATCH flag
@@ -370,10 +387,29 @@ def test_fp16_engine_flags_pool_profile_and_metadata(fake_trt, onnx_file, tmp_pa
     assert meta["precision"] == "fp16" and meta["engine"]["tensorrt"] == "10.3.0"
     assert meta["engine"]["profile"] == {"batch": [1, 2, 4], "frames": [8, 32, 64]}
     assert meta["input"]["channels"] == 3 and meta["fps_hz"] == 30.0
+    # Written by the one writer, read back by the one reader, hashes of both files recorded.
+    side = read_sidecar(engine)
+    assert side == res.sidecar and side.engine is not None
+    assert side.engine.sha256 == file_sha256(engine) and side.engine.source_onnx == "tiny.onnx"
+    assert side.onnx.sha256 == file_sha256(onnx_file)
+
+
+def test_a_sidecar_of_another_onnx_file_is_refused(fake_trt, onnx_file, tmp_path):
+    other = tmp_path / "other.onnx"
+    other.write_bytes(b"retrained")
+    with pytest.raises(ValueError, match=r"onnx\.sha256: .* describes another model"):
+        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=_sidecar(other),
+                     log=lambda s: None)
+    bad = {**_side(onnx_file), "fps_hz": -1}
+    with pytest.raises(ValueError, match=r"sidecar of .*tiny\.onnx: fps_hz"):
+        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=bad,
+                     log=lambda s: None)
+    assert not fake_trt.built
 
 
 def test_fp32_sets_no_precision_flag(fake_trt, onnx_file, tmp_path):
-    build_engine(onnx_file, tmp_path / "e.engine", _options(precision="fp32"), sidecar=SIDECAR,
+    build_engine(onnx_file, tmp_path / "e.engine", _options(precision="fp32"),
+                 sidecar=_side(onnx_file),
                  log=lambda s: None)
     assert fake_trt.built[-1]["config"].flags == set()  # and TF32 cleared
 
@@ -384,7 +420,8 @@ def test_int8_calibrates_on_the_clips_then_reuses_its_cache(fake_trt, onnx_file,
     cache = tmp_path / "tiny.calib"
     cuda = FakeCuda()
     opts = _options(precision="int8", calibration_cache=cache)
-    build_engine(onnx_file, tmp_path / "a.engine", opts, sidecar=SIDECAR, calibration_clips=clips,
+    build_engine(onnx_file, tmp_path / "a.engine", opts,
+                 sidecar=_side(onnx_file), calibration_clips=clips,
                  cuda=cuda, log=lambda s: None)
     cfg = fake_trt.built[-1]["config"]
     assert {"INT8", "FP16"} <= cfg.flags
@@ -399,7 +436,8 @@ def test_int8_calibrates_on_the_clips_then_reuses_its_cache(fake_trt, onnx_file,
     assert cuda.freed, "the calibration buffer must be freed after the build"
 
     # Second build: the cache is read, no clip and no device memory are needed.
-    build_engine(onnx_file, tmp_path / "b.engine", opts, sidecar=SIDECAR, calibration_clips=None,
+    build_engine(onnx_file, tmp_path / "b.engine", opts,
+                 sidecar=_side(onnx_file), calibration_clips=None,
                  cuda=None, log=lambda s: None)
     again = fake_trt.built[-1]
     assert again["batch_pointers"] == []
@@ -409,33 +447,36 @@ def test_int8_calibrates_on_the_clips_then_reuses_its_cache(fake_trt, onnx_file,
 def test_int8_without_clips_or_cache_is_an_error(fake_trt, onnx_file, tmp_path):
     with pytest.raises(ValueError, match="calibration"):
         build_engine(onnx_file, tmp_path / "e.engine", _options(precision="int8"),
-                     sidecar=SIDECAR, log=lambda s: None)
+                     sidecar=_side(onnx_file), log=lambda s: None)
 
 
 def test_timing_cache_is_written_then_read(fake_trt, onnx_file, tmp_path):
     timing = tmp_path / "timing.cache"
     opts = _options(timing_cache=timing)
-    build_engine(onnx_file, tmp_path / "a.engine", opts, sidecar=SIDECAR, log=lambda s: None)
+    build_engine(onnx_file, tmp_path / "a.engine", opts,
+                 sidecar=_side(onnx_file), log=lambda s: None)
     assert ("timing_cache_in", b"") in fake_trt.log
     assert timing.read_bytes() == b"+tactics"
-    build_engine(onnx_file, tmp_path / "b.engine", opts, sidecar=SIDECAR, log=lambda s: None)
+    build_engine(onnx_file, tmp_path / "b.engine", opts,
+                 sidecar=_side(onnx_file), log=lambda s: None)
     assert ("timing_cache_in", b"+tactics") in fake_trt.log
 
 
 def test_dla_core_with_gpu_fallback(fake_trt, onnx_file, tmp_path):
-    build_engine(onnx_file, tmp_path / "e.engine", _options(dla_core=1), sidecar=SIDECAR,
+    build_engine(onnx_file, tmp_path / "e.engine", _options(dla_core=1), sidecar=_side(onnx_file),
                  log=lambda s: None)
     cfg = fake_trt.built[-1]["config"]
     assert cfg.default_device_type.name == "DLA" and cfg.DLA_core == 1
     assert "GPU_FALLBACK" in cfg.flags
     build_engine(onnx_file, tmp_path / "f.engine", _options(dla_core=0, gpu_fallback=False),
-                 sidecar=SIDECAR, log=lambda s: None)
+                 sidecar=_side(onnx_file), log=lambda s: None)
     assert "GPU_FALLBACK" not in fake_trt.built[-1]["config"].flags
 
 
 def test_dla_core_beyond_the_device_is_an_error(fake_trt, onnx_file, tmp_path):
     with pytest.raises(ValueError, match="2 DLA core"):
-        build_engine(onnx_file, tmp_path / "e.engine", _options(dla_core=2), sidecar=SIDECAR,
+        build_engine(onnx_file, tmp_path / "e.engine", _options(dla_core=2),
+                     sidecar=_side(onnx_file),
                      log=lambda s: None)
 
 
@@ -443,7 +484,7 @@ def test_every_parser_error_is_reported(monkeypatch, onnx_file, tmp_path):
     trt = make_fake_trt(parse_errors=["first problem", "second problem"])
     monkeypatch.setitem(sys.modules, "tensorrt", trt)
     with pytest.raises(OnnxParseError) as info:
-        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=SIDECAR,
+        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=_side(onnx_file),
                      log=lambda s: None)
     msg = str(info.value)
     assert "2 error(s)" in msg and "first problem" in msg and "second problem" in msg
@@ -454,14 +495,14 @@ def test_every_parser_error_is_reported(monkeypatch, onnx_file, tmp_path):
 def test_wrong_input_name_is_an_error(monkeypatch, onnx_file, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorrt", make_fake_trt(input_name="frames"))
     with pytest.raises(ValueError, match="'video'"):
-        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=SIDECAR,
+        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=_side(onnx_file),
                      log=lambda s: None)
 
 
 def test_failed_build_raises_and_writes_nothing(monkeypatch, onnx_file, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorrt", make_fake_trt(build_fails=True))
     with pytest.raises(RuntimeError, match="could not build"):
-        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=SIDECAR,
+        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=_side(onnx_file),
                      log=lambda s: None)
     assert not (tmp_path / "e.engine").exists()
 
@@ -470,7 +511,7 @@ def test_only_type_stubs_means_unavailable(monkeypatch, onnx_file, tmp_path):
     # tensorrt-stubs installs an importable but empty `tensorrt` namespace package.
     monkeypatch.setitem(sys.modules, "tensorrt", types.ModuleType("tensorrt"))
     with pytest.raises(trt_backend.TensorRTUnavailableError, match="not installed"):
-        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=SIDECAR)
+        build_engine(onnx_file, tmp_path / "e.engine", _options(), sidecar=_side(onnx_file))
 
 
 @pytest.mark.parametrize(
@@ -506,12 +547,20 @@ def test_calibration_batches_shapes_and_errors():
 # ----------------------------------------------------------------------------- backend
 
 
+def _engine_info(engine: Path, source_onnx: str = "tiny.onnx") -> EngineInfo:
+    return EngineInfo(file=engine.name, sha256=file_sha256(engine), tensorrt="10.3.0",
+                      device="test", host="test", built_utc="", build_s=0.0, workspace_mib=256,
+                      profile_batch=(1, 1, 1), profile_frames=(8, 32, 64), dla_core=None,
+                      gpu_fallback=True, source_onnx=source_onnx)
+
+
 @pytest.fixture()
-def engine_files(tmp_path: Path) -> Path:
+def engine_files(tmp_path: Path, onnx_file: Path) -> Path:
     engine = tmp_path / "tiny_fp16.engine"
     engine.write_bytes(b"serialized-engine")
-    meta = {**SIDECAR, "precision": "fp16"}
-    (tmp_path / "tiny_fp16.engine.json").write_text(json.dumps(meta))
+    side = _sidecar(onnx_file)
+    write_sidecar(engine, ModelSidecar(**{**side.__dict__, "precision": "fp16",
+                                          "engine": _engine_info(engine)}))
     return engine
 
 
@@ -526,9 +575,9 @@ def gpu_double(monkeypatch: pytest.MonkeyPatch) -> FakeCuda:
 def test_backend_runs_an_engine_through_the_name_based_api(fake_trt, gpu_double, engine_files):
     with trt_backend.TensorRTBackend(engine_files, expected_channels=3, expected_fps_hz=30.0,
                                      expected_size=16) as be:
-        assert be.spec.input_name == "video" and be.spec.output_name == "pulse"
+        assert be.sidecar.input_name == "video" and be.sidecar.output_name == "pulse"
         assert (be.spec.min_frames, be.spec.max_frames) == (8, 64)
-        assert be.spec.precision == "fp16" and be.spec.normalization == "temporal"
+        assert be.precision == "fp16" and be.spec.normalization == "temporal"
         out = be.infer(np.ones((1, 3, 32, 16, 16), np.float32))
         assert out.shape == (1, 32)
         assert ("execute", (1, 3, 32, 16, 16), 7) in fake_trt.log
@@ -542,9 +591,38 @@ def test_backend_runs_an_engine_through_the_name_based_api(fake_trt, gpu_double,
 
 
 def test_backend_rejects_a_corrupt_engine_at_construction(fake_trt, gpu_double, engine_files):
+    # Its hash no longer matches the sidecar's: caught before TensorRT sees the bytes.
     engine_files.write_bytes(b"truncated")
+    with pytest.raises(ValueError, match=r"engine\.sha256: .* out of step"):
+        trt_backend.TensorRTBackend(engine_files)
+    # A sidecar without an engine section (hash unknown): TensorRT itself rejects the bytes.
+    side = _sidecar(engine_files.with_name("tiny.onnx"))
+    sidecar_path(engine_files).write_text(json.dumps(side.to_json()))
     with pytest.raises(ValueError, match="could not deserialize"):
         trt_backend.TensorRTBackend(engine_files)
+
+
+@pytest.mark.parametrize("cut", [0, 1, 40])
+def test_a_corrupt_engine_sidecar_names_its_file(engine_files, cut):
+    # The bug: a corrupt .engine.json gave a bare JSONDecodeError with no file name (and
+    # before any GPU check, so it needs no GPU double).
+    meta = sidecar_path(engine_files)
+    meta.write_text(meta.read_text()[:cut])
+    with pytest.raises(ValueError) as info:
+        trt_backend.TensorRTBackend(engine_files)
+    assert not isinstance(info.value, json.JSONDecodeError)
+    assert str(info.value).startswith(f"{meta}: ")
+
+
+def test_an_engine_that_outputs_nan_is_named(fake_trt, gpu_double, engine_files):
+    with trt_backend.TensorRTBackend(engine_files) as be:
+        # The double's "device" output buffer: what the engine would have written.
+        out = gpu_double.memory[be._out_ptr]
+        out[:] = np.full(out.size // 4, np.nan, np.float32).view(np.uint8)
+        with pytest.raises(RuntimeError) as info:
+            be.infer(np.ones((1, 3, 32, 16, 16), np.float32))
+    msg = str(info.value)
+    assert "'tiny'" in msg and str(engine_files) in msg and "32 NaN" in msg
 
 
 @pytest.mark.parametrize(
@@ -564,7 +642,7 @@ def test_backend_rejects_metadata_that_disagrees_with_the_engine(
     monkeypatch, gpu_double, engine_files
 ):
     monkeypatch.setitem(sys.modules, "tensorrt", make_fake_trt(engine_input=(-1, 1, -1, 16, 16)))
-    with pytest.raises(ValueError, match="does not match its metadata"):
+    with pytest.raises(ValueError, match=r"does not match its sidecar .*input \(channels"):
         trt_backend.TensorRTBackend(engine_files)
 
 
@@ -572,7 +650,7 @@ def test_backend_missing_files_are_clear_errors(tmp_path, engine_files):
     with pytest.raises(FileNotFoundError, match="is absent"):
         trt_backend.TensorRTBackend(tmp_path / "nope.engine")
     engine_files.with_name(engine_files.name + ".json").unlink()
-    with pytest.raises(FileNotFoundError, match="metadata"):
+    with pytest.raises(FileNotFoundError, match="sidecar"):
         trt_backend.TensorRTBackend(engine_files)
 
 
@@ -601,33 +679,75 @@ def test_command_line_exports_then_stops_with_one_clear_message(tmp_path):
 
 
 def test_backend_spec_satisfies_the_sdk_backend_interface(fake_trt, gpu_double, engine_files):
-    from rppg_sdk.backends.base import Backend, InputSpec
+    from rppg_sdk.backends.base import Backend
 
     with trt_backend.TensorRTBackend(engine_files) as be:
         assert isinstance(be, Backend)
-        spec: InputSpec = be.spec
+        spec = be.spec
+        assert isinstance(spec, ModelInputSpec)
         for field in ("name", "channels", "height", "width", "fps_hz", "normalization",
                       "channel_order", "min_frames", "max_frames", "frames_multiple_of"):
             assert getattr(spec, field) is not None
+        # The engine's profile optimum, the chunk the SDK should feed.
         assert be.spec.recommended_frames == 32
 
 
-def test_onnx_fallback_of_an_engine(tmp_path, engine_files):
-    meta_path = engine_files.with_name(engine_files.name + ".json")
-    meta = json.loads(meta_path.read_text())
-    # Beside the engine, as build_engine records it ...
-    (tmp_path / "tiny.onnx").write_bytes(b"onnx")
-    meta_path.write_text(json.dumps({**meta, "engine": {"source_onnx": "tiny.onnx"}}))
-    assert trt_backend.onnx_fallback_path(engine_files) == tmp_path / "tiny.onnx"
-    # ... else the bundled model of the same name ...
-    meta_path.write_text(json.dumps({**meta, "name": "physnet", "engine": {}}))
+def test_auto_runs_the_onnx_model_of_an_engine_without_tensorrt(monkeypatch, tmp_path):
+    from rppg_sdk.backends import OnnxRuntimeBackend, load_backend
     from rppg_sdk.models import bundled_model_path
 
-    assert trt_backend.onnx_fallback_path(engine_files) == bundled_model_path("physnet")
-    # ... else a clear error.
-    meta_path.write_text(json.dumps({**meta, "name": "other", "engine": {}}))
-    with pytest.raises(FileNotFoundError, match="no ONNX model to fall back to"):
-        trt_backend.onnx_fallback_path(engine_files)
+    monkeypatch.setattr(trt_backend, "tensorrt_available", lambda: False)
+    bundled = read_sidecar(bundled_model_path("physnet"))
+    engine = tmp_path / "physnet_fp16.engine"
+    engine.write_bytes(b"serialized-engine")
+    write_sidecar(engine, ModelSidecar(**{**bundled.__dict__, "precision": "fp16",
+                                          "engine": _engine_info(engine, "physnet.onnx")}))
+    with load_backend(engine, "auto") as be:  # physnet.onnx is not beside it: the bundled one
+        assert isinstance(be, OnnxRuntimeBackend)
+        assert be.path == bundled_model_path("physnet")
+
+
+def _onnx_model(path: Path, weight: float) -> Path:
+    """A real (tiny) ONNX model (1, 3, T, 16, 16) -> (1, T) with its sidecar."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("video", TensorProto.FLOAT, [1, 3, "frames", 16, 16])
+    y = helper.make_tensor_value_info("pulse", TensorProto.FLOAT, [1, "frames"])
+    w = helper.make_tensor("w", TensorProto.FLOAT, [], [weight])
+    nodes = [helper.make_node("ReduceMean", ["video"], ["m"], axes=[1, 3, 4], keepdims=0),
+             helper.make_node("Mul", ["m", "w"], ["pulse"])]
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=[w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    write_sidecar(path, _sidecar(path))
+    return path
+
+
+def test_int8_calibration_cache_is_keyed_by_the_onnx_hash(fake_trt, gpu_double, tmp_path,
+                                                           monkeypatch):
+    # The bug: the cache was named after the model, so a retrained model of the same name
+    # silently reused the old model's INT8 scales.
+    monkeypatch.setattr(trt_backend, "tensorrt_available", lambda: True)
+    clips = tmp_path / "clips.npy"
+    np.save(clips, np.random.default_rng(0).standard_normal((2, 3, 32, 16, 16)).astype(np.float32))
+    out = tmp_path / "out"
+    caches = []
+    for weight in (1.0, -0.5):  # "retrained": same name, other weights
+        onnx_path = _onnx_model(tmp_path / "tiny.onnx", weight)
+        argv = ["--onnx", str(onnx_path), "--int8", "--calib-clips", str(clips), "--out-dir",
+                str(out), "--no-parity"]
+        assert build_main(argv) == 0
+        assert fake_trt.built[-1]["batch_pointers"], "calibrated on the clips, not a stale cache"
+        caches.append(calibration_cache_path(out, read_sidecar(onnx_path)))
+        side = read_sidecar(out / "tiny_int8.engine")
+        assert side.engine is not None and side.engine.calibration_cache == str(caches[-1])
+    assert caches[0] != caches[1] and all(c.is_file() for c in caches)
+    # The same model again: its own cache is reused, no clips needed.
+    assert build_main(["--onnx", str(tmp_path / "tiny.onnx"), "--int8", "--out-dir", str(out),
+                       "--no-parity"]) == 0
+    assert fake_trt.built[-1]["batch_pointers"] == []
 
 
 def test_gpu_check_driver_runs_end_to_end_against_the_double(monkeypatch, tmp_path):

@@ -7,6 +7,7 @@ tests/test_deploy_models.py.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,15 +18,16 @@ onnx = require_module("onnx", extra="train")
 ort = require_module("onnxruntime")
 
 from onnx import TensorProto, helper  # noqa: E402
+from rppg_sdk.backends.sidecar import file_sha256, read_sidecar, sidecar_path  # noqa: E402
 
-from deploy.calibrate import ClipReader, quantize_int8, read_sidecar  # noqa: E402
+from deploy.calibrate import ClipReader  # noqa: E402
+from deploy.calibrate import main as calibrate_main  # noqa: E402
 from deploy.export_onnx import (  # noqa: E402
     ModelSpec,
     check_onnx,
     export_model,
-    file_sha256,
+    input_spec,
     load_model,
-    sidecar_path,
 )
 from deploy.trt_onnx_ops import MAX_OPSET, SOURCE, SUPPORTED_OPS, unsupported_nodes  # noqa: E402
 
@@ -36,7 +38,7 @@ TINY = {"physnet": {"width": 0.25}, "autohr": {"channels": 8}}
 def exported(request, tmp_path_factory):
     name = request.param
     model, spec = load_model(None, model=name, model_kwargs=TINY[name], size=32)
-    spec = ModelSpec(**{**spec.__dict__, "clip_frames": 48})
+    spec = replace(spec, input=replace(spec.input, recommended_frames=48))
     out = tmp_path_factory.mktemp(name) / f"{name}.onnx"
     path, sidecar = export_model(model, spec, out, log=lambda s: None)
     return name, model, spec, path, sidecar
@@ -49,8 +51,10 @@ def test_export_writes_a_valid_single_file_with_sidecar(exported):
     onnx.checker.check_model(proto, full_check=True)
     assert {i.domain: i.version for i in proto.opset_import}[""] == 17
     side = json.loads(sidecar_path(path).read_text())
-    assert side == sidecar
+    assert side == sidecar.to_json()
+    assert read_sidecar(path) == sidecar  # what the SDK reads is what was written
     assert side["onnx"]["sha256"] == file_sha256(path)
+    assert side["input"]["frames_multiple_of"] == 4 and side["input"]["recommended_frames"] == 48
     assert side["input"]["layout"] == "NCTHW" and side["output"]["layout"] == "NT"
     assert side["input"]["channels"] == 3 and side["input"]["channel_order"] == "BGR"
     assert side["input"]["height"] == side["input"]["width"] == 32
@@ -124,14 +128,17 @@ def test_check_onnx_lists_every_unsupported_node(tmp_path):
 
 
 def test_model_spec_validates_its_fields():
-    base = {"name": "m", "architecture": "physnet", "model_kwargs": {}, "in_channels": 3,
-            "size": 64, "clip_frames": 300, "fps_hz": 30.0, "normalization": "temporal"}
-    ModelSpec(**base)
-    for bad, match in [({"in_channels": 2}, "in_channels"), ({"size": 8}, "size"),
+    base = {"channels": 3, "size": 64, "clip_frames": 300, "fps_hz": 30.0,
+            "normalization": "temporal"}
+    spec = ModelSpec(input_spec("m", **base), architecture="physnet", model_kwargs={})
+    assert (spec.name, spec.clip_frames, spec.input.frames_multiple_of) == ("m", 300, 4)
+    assert input_spec("m", **{**base, "channels": 1}).channel_order == "NIR"
+    for bad, match in [({"channels": 2}, "channels"), ({"size": 8}, "size"),
                        ({"clip_frames": 30}, "multiple of 4"), ({"fps_hz": 0.0}, "fps_hz"),
                        ({"normalization": "zscore"}, "normalization")]:
         with pytest.raises(ValueError, match=match):
-            ModelSpec(**{**base, **bad})
+            ModelSpec(input_spec("m", **{**base, **bad}), architecture="physnet",
+                      model_kwargs={})
 
 
 def test_load_model_errors(tmp_path):
@@ -141,14 +148,23 @@ def test_load_model_errors(tmp_path):
 
 def test_int8_quantization_runs_in_onnx_runtime_close_to_fp32(tmp_path):
     model, spec = load_model(None, model="physnet", model_kwargs={"width": 0.25}, size=32)
-    spec = ModelSpec(**{**spec.__dict__, "clip_frames": 32})
-    path, _ = export_model(model, spec, tmp_path / "p.onnx", log=lambda s: None)
+    spec = replace(spec, input=replace(spec.input, recommended_frames=32))
+    path, fp32_side = export_model(model, spec, tmp_path / "p.onnx", log=lambda s: None)
     rng = np.random.default_rng(0)
     # Calibration clips with a pulse-like common signal, as normalised face chunks look.
     t = np.arange(32) / 30.0
     pulse = np.sin(2 * np.pi * 1.2 * t)[None, None, :, None, None]
     clips = (rng.standard_normal((4, 3, 32, 32, 32)) * 0.5 + pulse).astype(np.float32)
-    q = quantize_int8(path, tmp_path / "p_int8.onnx", clips)
+    np.save(tmp_path / "clips.npy", clips)
+    q = tmp_path / "p_int8.onnx"
+    assert calibrate_main(["--onnx", str(path), "--clips", str(tmp_path / "clips.npy"),
+                           "--int8-output", str(q)]) == 0
+    # The INT8 model's sidecar is written by the one writer and reads back valid.
+    q_side = read_sidecar(q)
+    assert q_side.precision == "int8" and q_side.onnx.sha256 == file_sha256(q)
+    assert q_side.input == fp32_side.input and q_side.parity is None
+    assert q_side.quantization is not None
+    assert q_side.quantization["source_onnx_sha256"] == fp32_side.onnx.sha256
     ops = {n.op_type for n in onnx.load(str(q)).graph.node}
     assert "QLinearConv" in ops
     fp = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -173,12 +189,13 @@ def test_clip_reader_feeds_one_clip_per_call_and_rewinds():
         ClipReader(clips[0])
 
 
-def test_read_sidecar_requires_the_json_beside_the_model(tmp_path):
+def test_calibrate_requires_a_valid_sidecar_beside_the_model(tmp_path):
+    (tmp_path / "x.onnx").write_bytes(b"model")
     with pytest.raises(FileNotFoundError, match="beside"):
-        read_sidecar(tmp_path / "x.onnx")
+        calibrate_main(["--onnx", str(tmp_path / "x.onnx"), "--clips", "none.npy"])
     (tmp_path / "x.json").write_text("[]")
-    with pytest.raises(ValueError, match="input"):
-        read_sidecar(tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match=r"x\.json: top level: expected a JSON object"):
+        calibrate_main(["--onnx", str(tmp_path / "x.onnx"), "--clips", "none.npy"])
 
 
 def test_calibration_clips_from_a_real_face_video():

@@ -6,6 +6,8 @@ machine run ``deploy/gpu_check.sh``, or ``pytest -m gpu tests/test_deploy_gpu.py
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from rppg_sdk.backends.tensorrt import TensorRTBackend, tensorrt_available
@@ -58,5 +60,15 @@ def test_corrupt_engine_is_rejected_at_construction(engine, tmp_path):
     bad = tmp_path / "bad.engine"
     bad.write_bytes(res.engine_path.read_bytes()[:1000])
     (tmp_path / "bad.engine.json").write_text(res.metadata_path.read_text())
+    # The sidecar's engine.sha256 catches it before TensorRT reads the bytes ...
+    with pytest.raises(ValueError, match=r"engine\.sha256: .* out of step"):
+        TensorRTBackend(bad)
+    # ... and without a recorded hash, TensorRT itself refuses to deserialize it.
+    from dataclasses import replace
+
+    from rppg_sdk.backends.sidecar import read_sidecar, sidecar_path
+
+    side = replace(read_sidecar(res.engine_path), engine=None)
+    sidecar_path(bad).write_text(json.dumps(side.to_json()))
     with pytest.raises(ValueError, match="could not deserialize"):
         TensorRTBackend(bad)
