@@ -6,7 +6,6 @@ channel mix), so the tests know exactly what a backend must return.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 from conftest import require_module
 from rppg_sdk.backends import Backend, ModelInputSpec, OnnxRuntimeBackend, load_backend
+from rppg_sdk.backends.sidecar import ModelSidecar, OnnxInfo, file_sha256, write_sidecar
 from rppg_sdk.methods.model import ChunkStitcher, ModelChunker, normalize_chunk
 
 onnx = require_module("onnx", extra="train")
@@ -86,24 +86,27 @@ def test_backend_bad_files(tmp_path: Path) -> None:
         OnnxRuntimeBackend(junk)
 
 
+def make_sidecar(path: Path, **input_fields: object) -> ModelSidecar:
+    """A complete sidecar for the ONNX file ``path`` (its hash included)."""
+    fields: dict[str, object] = {
+        "name": path.stem, "channels": 3, "height": SIZE, "width": SIZE, "fps_hz": 30.0,
+        "normalization": "temporal", "channel_order": "BGR", "min_frames": 4,
+        "frames_multiple_of": 4, "recommended_frames": 64,
+    }  # fmt: skip
+    fields.update(input_fields)
+    return ModelSidecar(
+        input=ModelInputSpec(**fields),  # type: ignore[arg-type]
+        architecture="meanmix",
+        model_kwargs={},
+        onnx=OnnxInfo(file=path.name, sha256=file_sha256(path), opset=17),
+    )
+
+
 def test_sidecar_is_read_and_its_hash_checked(tmp_path: Path) -> None:
     p = make_mean_mix_model(tmp_path / "m.onnx")
-    side = {
-        "name": "meanmix",
-        "input": {
-            "layout": "NCTHW",
-            "channels": 3,
-            "channel_order": "RGB",
-            "height": SIZE,
-            "width": SIZE,
-            "frames_multiple_of": 4,
-            "recommended_frames": 64,
-        },
-        "fps_hz": 25.0,
-        "normalization": "standard",
-        "onnx": {"sha256": hashlib.sha256(p.read_bytes()).hexdigest()},
-    }
-    p.with_suffix(".json").write_text(json.dumps(side))
+    side = make_sidecar(p, name="meanmix", channel_order="RGB", fps_hz=25.0,
+                        normalization="standard")
+    write_sidecar(p, side)
     with OnnxRuntimeBackend(p) as be:
         s = be.spec
         assert (s.name, s.fps_hz, s.normalization, s.channel_order) == (
@@ -113,15 +116,57 @@ def test_sidecar_is_read_and_its_hash_checked(tmp_path: Path) -> None:
             "RGB",
         )
         assert (s.frames_multiple_of, s.recommended_frames) == (4, 64)
+        assert be.sidecar == side
         with pytest.raises(ValueError, match="multiple of 4"):
             be.infer(np.zeros((1, 3, 10, SIZE, SIZE), np.float32))
-    side["onnx"] = {"sha256": "0" * 64}
-    p.with_suffix(".json").write_text(json.dumps(side))
-    with pytest.raises(ValueError, match="sha256"):
+    data = side.to_json()
+    data["onnx"]["sha256"] = "0" * 64
+    p.with_suffix(".json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"m\.json: onnx\.sha256"):
         OnnxRuntimeBackend(p)
     p.with_suffix(".json").write_text("{not json")
-    with pytest.raises(ValueError, match="JSON"):
+    with pytest.raises(ValueError, match=r"m\.json: expected a JSON"):
         OnnxRuntimeBackend(p)
+
+
+def test_sidecar_that_disagrees_with_the_model_is_rejected(tmp_path: Path) -> None:
+    p = make_mean_mix_model(tmp_path / "m.onnx")
+    write_sidecar(p, make_sidecar(p, channels=1, channel_order="NIR"))
+    with pytest.raises(ValueError, match="input.channels 1"):
+        OnnxRuntimeBackend(p)
+    data = make_sidecar(p).to_json()
+    data["input"]["name"] = "frames"
+    p.with_suffix(".json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"m\.json: input\.name: expected the model's input"):
+        OnnxRuntimeBackend(p)
+
+
+def make_nan_model(path: Path, value: float = float("nan")) -> Path:
+    """ONNX: (1, 3, T, H, W) -> (1, T) of ``mean * value`` (NaN or inf for every sample)."""
+    x = helper.make_tensor_value_info("video", TensorProto.FLOAT, [1, 3, "frames", SIZE, SIZE])
+    y = helper.make_tensor_value_info("pulse", TensorProto.FLOAT, [1, "frames"])
+    k = helper.make_tensor("k", TensorProto.FLOAT, [], [value])
+    nodes = [
+        helper.make_node("ReduceMean", ["video"], ["m"], axes=[1, 3, 4], keepdims=0),
+        helper.make_node("Mul", ["m", "k"], ["pulse"]),
+    ]
+    graph = helper.make_graph(nodes, "nan_out", [x], [y], initializer=[k])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize(("value", "what"), [(float("nan"), "40 NaN"), (float("inf"), "40 inf")])
+def test_a_model_that_outputs_nan_or_inf_is_named(tmp_path: Path, value: float, what: str) -> None:
+    p = make_nan_model(tmp_path / "broken.onnx", value)
+    write_sidecar(p, make_sidecar(p, name="brokennet"))
+    x = np.ones((1, 3, 40, SIZE, SIZE), np.float32)
+    with load_backend(p, "onnxruntime") as be, pytest.raises(RuntimeError) as info:
+        be.infer(x)
+    msg = str(info.value)
+    assert "'brokennet'" in msg and str(p) in msg and what in msg
 
 
 def test_bundled_models_load() -> None:
