@@ -8,7 +8,7 @@ For each method it reports:
 * decode: reading the same frames from an MP4 file alone;
 * measure: ``process_video`` on that file, where decoding overlaps processing (target: wall
   time within 10 % of decoding alone);
-* live: ``process()`` latency p50 / p99 with ``live=True`` and frames paced at 30 fps, the
+* live: ``process_async()`` latency p50 / p99 (``LIVE_STREAM``), frames paced at 30 fps, the
   model (if any) running on the worker thread (target p99 at most 5 ms).
 
 Run: ``python benchmarks/bench_monitor.py [--seconds 20] [--live-seconds 15] [--json out.json]``
@@ -121,7 +121,9 @@ def bench_measure(method: str, path: Path) -> float:
 def bench_live(method: str, frames: list[np.ndarray], seconds: float) -> dict[str, float]:
     lat = []
     n = min(len(frames), int(seconds * FPS))
-    with HeartRateMonitor(options(method, live=True)) as m:
+    with HeartRateMonitor(
+        options(method, running_mode="live_stream", callback=lambda _r: None)
+    ) as m:
         start = time.perf_counter()
         for i in range(n):
             due = start + i / FPS
@@ -129,9 +131,9 @@ def bench_live(method: str, frames: list[np.ndarray], seconds: float) -> dict[st
             if due > now:
                 time.sleep(due - now)
             t0 = time.perf_counter()
-            m.process(frames[i], i / FPS)
+            m.process_async(frames[i], i / FPS)
             lat.append(time.perf_counter() - t0)
-        dropped = m._dropped_jobs
+        dropped = m.dropped_frames
     a = np.array(lat) * 1000.0
     return {
         "p50_ms": float(np.percentile(a, 50)),

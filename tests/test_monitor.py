@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from rppg_sdk.monitor import (
     HeartRateReading,
     MonitorOptions,
     ReadingStatus,
+    RunningMode,
 )
 
 require_module("skimage", extra="demo")  # the renderer's default face
@@ -67,20 +69,26 @@ def _frames(name: str, clip: Any) -> np.ndarray:
 def measure(
     frames: np.ndarray, timestamps_s: np.ndarray, options: MonitorOptions | None = None
 ) -> list[HeartRateReading]:
-    """Every reading a monitor issues over a clip, in order."""
-    readings: list[HeartRateReading] = []
+    """Every reading a monitor issues over a clip, in order (either running mode)."""
     opts = options or MonitorOptions()
+    if opts.running_mode is RunningMode.LIVE_STREAM:
+        seen: list[HeartRateReading] = []
+        opts = replace(opts, callback=seen.append)
+        with HeartRateMonitor(opts) as m:
+            for i, (frame, ts) in enumerate(zip(frames, timestamps_s, strict=True)):
+                m.process_async(frame, float(ts))
+                if i % 30 == 29:
+                    # Frames come much faster than a camera's here; a live monitor drops what
+                    # it cannot handle in real time, so let it catch up once per second.
+                    m.flush()
+            m.flush()
+        return seen
+    readings: list[HeartRateReading] = []
     with HeartRateMonitor(opts) as m:
-        for i, (frame, ts) in enumerate(zip(frames, timestamps_s, strict=True)):
-            before = m.latest_reading
-            m.process(frame, float(ts))
-            if opts.live and i % 30 == 29:
-                # Frames come much faster than a camera's here; a live monitor drops what it
-                # cannot handle in real time, so let it catch up once per second of video.
-                m.flush()
-            if m.latest_reading is not before and m.latest_reading is not None:
-                readings.append(m.latest_reading)
-        m.flush()
+        for frame, ts in zip(frames, timestamps_s, strict=True):
+            r = m.process(frame, float(ts))
+            if r is not None:
+                readings.append(r)
     return readings
 
 
@@ -196,29 +204,43 @@ def test_no_timestamps_use_the_fps_option(clips: dict[str, Any]) -> None:
     with HeartRateMonitor(MonitorOptions(fps=30.0)) as m:
         for frame in clip.frames:
             r = m.process(frame)
-            if r is not None and (not readings or r is not readings[-1]):
+            if r is not None:
                 readings.append(r)
     assert abs(readings[-1].timestamp_s - (clip.timestamps_s[-1])) < 1.0
     assert np.mean(np.abs(errors(readings, clip))) <= 2.0
 
 
-def test_live_mode_works_off_the_callers_thread(clips: dict[str, Any]) -> None:
+def test_live_stream_works_off_the_callers_thread(clips: dict[str, Any]) -> None:
     clip = clips["still"]
     seen: list[tuple[str, HeartRateReading]] = []
 
     def callback(r: HeartRateReading) -> None:
         seen.append((threading.current_thread().name, r))
 
-    opts = MonitorOptions(live=True, callback=callback)
+    opts = MonitorOptions(running_mode="live_stream", callback=callback)
     with HeartRateMonitor(opts) as m:
         for i, (frame, ts) in enumerate(zip(clip.frames, clip.timestamps_s, strict=True)):
-            m.process(frame, float(ts))
+            assert m.process_async(frame, float(ts)) is None
             if i % 30 == 29:
                 m.flush()  # faster than real time here: let the worker catch up (see measure)
         last = m.flush()
     assert seen and all(name != threading.current_thread().name for name, _ in seen)
-    assert last is not None and last.bpm is not None
+    assert last is not None and last.bpm is not None and last is seen[-1][1]
     assert abs(last.bpm - clip.mean_bpm(DURATION_S - WINDOW_S, DURATION_S)) < 2.0
+
+
+def test_video_mode_returns_each_reading_once_and_drops_no_frame(
+    clips: dict[str, Any], results: dict[str, list[HeartRateReading]]
+) -> None:
+    # process() hands out a reading only on the frame that produced it: one per update
+    # interval, each a new object, and the same readings the callback sees.
+    clip = clips["still"]
+    seen: list[HeartRateReading] = []
+    returned = measure(clip.frames, clip.timestamps_s, MonitorOptions(callback=seen.append))
+    assert len(returned) == len(seen) and all(a is b for a, b in zip(returned, seen, strict=True))
+    assert len({id(r) for r in returned}) == len(returned)
+    assert len(returned) == int(np.floor(clip.timestamps_s[-1] + 1e-9))  # 1 s, 2 s, ...
+    assert [r.bpm for r in returned] == [r.bpm for r in results["still"]]
 
 
 def test_process_video_reads_a_file(clips: dict[str, Any], tmp_path: Path) -> None:
@@ -266,23 +288,28 @@ def _counting(backend: Any) -> tuple[Any, Callable[[], tuple[int, set[str]]]]:
     return backend, lambda: (frames[0], threads)
 
 
-@pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("mode", list(RunningMode))
 def test_model_method_through_onnx_runtime(
-    clips: dict[str, Any], green_model: Path, live: bool
+    clips: dict[str, Any], green_model: Path, mode: RunningMode
 ) -> None:
     from rppg_sdk.backends import OnnxRuntimeBackend
 
     clip = clips["still"]
     backend, stats = _counting(OnnxRuntimeBackend(green_model))
     opts = MonitorOptions(
-        method="model", backend=backend, live=live, model_chunk_frames=64, model_overlap_frames=16
+        method="model",
+        backend=backend,
+        running_mode=mode,
+        callback=lambda _r: None,
+        model_chunk_frames=64,
+        model_overlap_frames=16,
     )
     readings = measure(clip.frames, clip.timestamps_s, opts)
     inferred, threads = stats()
     backend.close()
     err = errors(readings, clip)
     print(
-        f"model (live={live}): MAE {np.mean(np.abs(err)):.2f} bpm; frames inferred "
+        f"model ({mode.value}): MAE {np.mean(np.abs(err)):.2f} bpm; frames inferred "
         f"{inferred / clip.frames.shape[0]:.2f} times each"
     )
     assert np.mean(np.abs(err)) <= 2.0

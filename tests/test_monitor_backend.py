@@ -15,7 +15,7 @@ import pytest
 from conftest import require_module
 from rppg_sdk.backends import Backend, ModelInputSpec, OnnxRuntimeBackend, load_backend
 from rppg_sdk.backends.sidecar import ModelSidecar, OnnxInfo, file_sha256, write_sidecar
-from rppg_sdk.methods.model import ChunkStitcher, ModelChunker, normalize_chunk
+from rppg_sdk.extractors.model import ChunkStitcher, ModelChunker, normalize_chunk
 
 onnx = require_module("onnx", extra="train")
 from onnx import TensorProto, helper  # noqa: E402

@@ -23,15 +23,12 @@ from rppg_sdk.dsp import (
     resample_uniform,
     signal_quality,
 )
+from rppg_sdk.extractors import Method
 from rppg_sdk.face import FaceObservation, FaceTracker, FaceTrackerOptions
-from rppg_sdk.methods import Method
-from rppg_sdk.monitor import (
-    HeartRateMonitor,
-    HeartRateReading,
-    MonitorOptions,
-    ReadingStatus,
-    SkinRoi,
-)
+from rppg_sdk.monitor import HeartRateMonitor
+from rppg_sdk.options import MonitorOptions, RunningMode
+from rppg_sdk.reading import HeartRateReading, ReadingStatus
+from rppg_sdk.roi import SkinRoi
 
 __version__ = "0.1.0"
 
@@ -49,6 +46,7 @@ __all__ = [
     "MonitorOptions",
     "PulseMethod",
     "ReadingStatus",
+    "RunningMode",
     "SkinRoi",
     "SignalQuality",
     "SpectralOptions",

@@ -22,9 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rppg_sdk.extractors.base import Method
+
 __all__ = ["main"]
 
-_METHODS = ("pos", "chrom", "green", "mono", "model")
+_SKIN_ROIS = ("face", "landmarks", "frame")
 
 
 class CliError(Exception):
@@ -34,23 +36,36 @@ class CliError(Exception):
 def _monitor_options(args: argparse.Namespace, **extra: Any) -> Any:
     from rppg_sdk.monitor import MonitorOptions  # noqa: PLC0415
 
-    method = args.method
-    if getattr(args, "model", None) and method != "model":
-        method = "model"
+    method = Method(args.method)
+    if getattr(args, "model", None):
+        method = Method.MODEL
     return MonitorOptions(
         method=method,
         model=getattr(args, "model", None),
         window_s=args.window,
         update_interval_s=args.update,
+        skin_roi=args.skin_roi,
         **extra,
     )
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", choices=_METHODS, default="pos", help="pulse method (default pos)")
+    p.add_argument(
+        "--method",
+        choices=[m.value for m in Method],
+        default="pos",
+        help="pulse method (default pos)",
+    )
     p.add_argument("--model", help="ONNX model path or bundled name (implies --method model)")
     p.add_argument("--window", type=float, default=10.0, help="analysis window, s (default 10)")
     p.add_argument("--update", type=float, default=1.0, help="reading interval, s (default 1)")
+    p.add_argument(
+        "--skin-roi",
+        choices=_SKIN_ROIS,
+        default="face",
+        help="where the skin is: a tracked face (default), its landmarks, or the whole frame "
+        "(video already cropped to skin)",
+    )
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -147,12 +162,9 @@ def _demo(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
     with HeartRateMonitor(opts) as monitor:
         for frame, ts in zip(clip.frames, clip.timestamps_s, strict=True):
-            before = monitor.latest_reading
             r = monitor.process(frame, float(ts))
-            now = monitor.latest_reading
-            if now is not None and now is not before:
-                readings.append(now)
-            del r
+            if r is not None:
+                readings.append(r)
         detector = monitor.detector
     t_measure = time.perf_counter() - t1
     print(f"face detector: {detector}")
@@ -204,6 +216,9 @@ def _measure(args: argparse.Namespace) -> int:
     from rppg_sdk.video import probe_video  # noqa: PLC0415
 
     info = probe_video(args.video)
+    # Output paths are checked before the measurement, not after minutes of it.
+    for flag in ("csv", "json", "plot"):
+        _check_output(flag, getattr(args, flag))
     opts = _monitor_options(args)
     readings = []
     t0 = time.perf_counter()
@@ -265,6 +280,20 @@ def _measure(args: argparse.Namespace) -> int:
     return 0 if rated else 1
 
 
+def _check_output(flag: str, path: str | None) -> None:
+    if not path:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"--{flag}: {p} is a directory; name a file to write")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--{flag}: cannot create the folder {p.parent} ({exc.strerror})") from exc
+    if not os.access(p.parent, os.W_OK):
+        raise CliError(f"--{flag}: the folder {p.parent} is not writable")
+
+
 # ---------------------------------------------------------------------------------- live
 
 
@@ -280,8 +309,8 @@ def _has_display() -> tuple[bool, str]:
         cv2.destroyWindow("rppg-sdk")
     except cv2.error:
         return False, (
-            "this OpenCV has no GUI support (opencv-python-headless); install opencv-python "
-            "for a window"
+            "this OpenCV has no GUI support (opencv-python-headless); install the GUI extra: "
+            'pip install "rppg-sdk[gui]"'
         )
     return True, ""
 
@@ -295,12 +324,13 @@ def _live(args: argparse.Namespace) -> int:
     if not ok:
         raise CliError(
             f"cannot open a window: {why}. Use `rppg-sdk measure VIDEO` for files, or the "
-            "Python API (HeartRateMonitor with live=True) without a display."
+            "Python API (HeartRateMonitor with running_mode='live_stream') without a display."
         )
     cap = cv2.VideoCapture(args.camera)
     if not cap.isOpened():
         raise CliError(f"camera {args.camera} could not be opened")
-    opts = _monitor_options(args, live=True)
+    # Readings arrive on the monitor's worker thread; the window shows the newest.
+    opts = _monitor_options(args, running_mode="live_stream", callback=lambda _r: None)
     t0 = time.monotonic()
     try:
         with HeartRateMonitor(opts) as monitor:
@@ -308,7 +338,8 @@ def _live(args: argparse.Namespace) -> int:
                 got, frame = cap.read()
                 if not got:
                     raise CliError(f"camera {args.camera} stopped delivering frames")
-                r = monitor.process(frame, time.monotonic() - t0)  # type: ignore[arg-type]
+                monitor.process_async(frame, time.monotonic() - t0)  # type: ignore[arg-type]
+                r = monitor.latest_reading
                 if r is not None and r.face_box_xywh is not None:
                     x, y, w, h = r.face_box_xywh
                     cv2.rectangle(frame, (x, y), (x + w, y + h), (0, 200, 0), 2)

@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
@@ -29,6 +30,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from rppg_sdk.frames import validate_frame
 
 __all__ = [
     "FaceObservation",
@@ -73,18 +76,18 @@ _SNAP_TOLERANCE = 0.1
 
 def mediapipe_available() -> bool:
     """Whether mediapipe's bundled face solutions can be imported here."""
-    return _import_mediapipe() is not None
+    return _import_mediapipe()[0] is not None
 
 
-def _import_mediapipe() -> Any | None:
+def _import_mediapipe() -> tuple[Any | None, str]:
+    """mediapipe, or ``None`` and why it cannot be used."""
     try:
         import mediapipe as mp  # noqa: PLC0415  (optional; heavy import, only when used)
 
         _ = mp.solutions.face_detection  # absent in mediapipe >= 1.0 (Tasks API only)
-        return mp
+        return mp, ""
     except Exception as exc:  # noqa: BLE001  (any import failure means: use the fallback)
-        _log.info("mediapipe unavailable (%s); using the OpenCV Haar cascade", exc)
-        return None
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -158,35 +161,6 @@ class FaceObservation:
     crop: UInt8Array
     skin_mask: Float32Array | None
     moved: bool
-
-
-def validate_frame(frame: Any) -> UInt8Array:
-    """Check a camera frame and return it as ``(H, W, C)`` uint8 with ``C`` 1 or 3.
-
-    Accepts BGR ``(H, W, 3)`` and single-channel ``(H, W)`` / ``(H, W, 1)`` uint8 arrays.
-
-    Raises
-    ------
-    TypeError
-        Not a numpy array, or not uint8.
-    ValueError
-        Wrong number of dimensions or channels, or an empty frame.
-    """
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"frame: expected a numpy array, got {type(frame).__name__}")
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame: expected dtype uint8 (8-bit camera frame), got {frame.dtype}")
-    if frame.ndim == 2:
-        frame = frame[:, :, None]
-    if frame.ndim != 3 or frame.shape[2] not in (1, 3):
-        raise ValueError(
-            f"frame: expected shape (H, W, 3) BGR or (H, W) / (H, W, 1) gray, got {frame.shape}"
-        )
-    if frame.shape[0] < 8 or frame.shape[1] < 8:
-        raise ValueError(
-            f"frame: expected at least 8x8 pixels, got {frame.shape[1]}x{frame.shape[0]}"
-        )
-    return frame  # type: ignore[no-any-return]
 
 
 class _MediapipeDetector:
@@ -291,12 +265,22 @@ class FaceTracker:
         if not isinstance(options, FaceTrackerOptions):
             raise TypeError(f"options: expected FaceTrackerOptions, got {type(options).__name__}")
         self.options = options
-        mp = None if options.detector == "haar" else _import_mediapipe()
+        mp, why = (None, "") if options.detector == "haar" else _import_mediapipe()
         if options.detector == "mediapipe" and mp is None:
             raise RuntimeError(
                 "detector='mediapipe' but mediapipe (0.10.x with bundled models) cannot be "
-                "imported; install mediapipe==0.10.21 or use detector='auto'"
+                f"imported ({why}); install mediapipe==0.10.21 or use detector='auto'"
             )
+        if options.detector == "auto" and mp is None:
+            # A broken install would otherwise silently cost accuracy (Haar finds fewer faces
+            # and no landmarks): say so where users look.
+            msg = (
+                f"mediapipe cannot be used ({why}); face detection falls back to OpenCV's Haar "
+                "cascade (fewer faces found, no landmark skin mask). Install "
+                "mediapipe==0.10.21 or pass detector='haar' to silence this"
+            )
+            _log.warning(msg)
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
         self._detector: _MediapipeDetector | _HaarDetector
         self._mesh: _FaceMesh | None = None
         if mp is not None:

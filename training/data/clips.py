@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from rppg_sdk.backends.base import NORMALIZATIONS
-from rppg_sdk.methods.model import normalize_frames
+from rppg_sdk.extractors.model import normalize_frames
 from torch.utils.data import Dataset
 
 from training.augment import (
@@ -90,7 +90,7 @@ class ClipConfig:
 def normalize_clip(clip: torch.Tensor, method: Normalization = "temporal") -> torch.Tensor:
     """Normalise a uint8-valued ``(C, T, H, W)`` or ``(N, C, T, H, W)`` clip for the models.
 
-    The arithmetic is the runtime's :func:`rppg_sdk.methods.model.normalize_frames` (one
+    The arithmetic is the runtime's :func:`rppg_sdk.extractors.model.normalize_frames` (one
     implementation: an exported model sees at run time exactly what it was trained on), applied
     to each clip; see there for the methods.
     """

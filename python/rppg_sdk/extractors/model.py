@@ -11,9 +11,11 @@ not written twice.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -21,15 +23,24 @@ import numpy.typing as npt
 
 from rppg_sdk import dsp
 from rppg_sdk.backends.base import NORMALIZATIONS, Backend
+from rppg_sdk.extractors._series import series_buffer
+from rppg_sdk.extractors.base import Method, PulseWindow
+from rppg_sdk.live import LiveWorker
+
+if TYPE_CHECKING:
+    from rppg_sdk.roi import SkinObservation
 
 __all__ = [
     "NORMALIZATIONS",
     "ChunkJob",
     "ChunkStitcher",
     "ModelChunker",
+    "ModelExtractor",
     "normalize_chunk",
     "normalize_frames",
 ]
+
+_log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
@@ -52,9 +63,7 @@ def normalize_frames(x: npt.NDArray[np.generic], method: str = "temporal") -> Fl
         ``x / 255``.
     """
     if not isinstance(x, np.ndarray) or x.ndim != 4:
-        raise ValueError(
-            f"clip: expected a (C, T, H, W) array, got {getattr(x, 'shape', type(x))}"
-        )
+        raise ValueError(f"clip: expected a (C, T, H, W) array, got {getattr(x, 'shape', type(x))}")
     xf: Float32Array = np.asarray(x, dtype=np.float32)
     if method == "none":
         out = xf / np.float32(255.0)
@@ -102,7 +111,7 @@ class ChunkStitcher:
     """
 
     def __init__(self, capacity: int) -> None:
-        self._buf = dsp.FrameRingBuffer(int(capacity), (1, 1, 1), np.float32)
+        self._buf = series_buffer(int(capacity), 1)
         self._lock = threading.Lock()
 
     def add(self, times_s: FloatArray, wave: npt.ArrayLike) -> int:
@@ -122,14 +131,14 @@ class ChunkStitcher:
                 old_n = int(np.count_nonzero(t <= last))
                 if old_n >= 4 and self._buf.size >= old_n:
                     prev, prev_t = self._buf.window(min(self._buf.size, old_n))
-                    prev_v = prev.reshape(-1).astype(np.float64)
+                    prev_v = np.asarray(prev, dtype=np.float64).reshape(-1)
                     cur = np.interp(prev_t, t, w)
                     if float(np.dot(prev_v - prev_v.mean(), cur - cur.mean())) < 0.0:
                         w = -w
                 keep = t > last
                 t, w = t[keep], w[keep]
             for ti, wi in zip(t, w, strict=True):
-                self._buf.push(np.array([[[wi]]], dtype=np.float32), float(ti))
+                self._buf.push(np.array([wi]), float(ti))
             return int(t.shape[0])
 
     def window(self, start_s: float) -> tuple[FloatArray, FloatArray]:
@@ -138,8 +147,9 @@ class ChunkStitcher:
             if self._buf.size == 0:
                 return np.zeros(0), np.zeros(0)
             v, t = self._buf.window(self._buf.size)
+        t = np.asarray(t, dtype=np.float64)
         keep = t >= start_s
-        return t[keep], v.reshape(-1).astype(np.float64)[keep]
+        return t[keep], np.asarray(v, dtype=np.float64).reshape(-1)[keep]
 
     def clear(self) -> None:
         with self._lock:
@@ -251,3 +261,156 @@ class ModelChunker:
         if c == 3 and s.channel_order == "RGB":
             vals = vals[..., ::-1]
         return ChunkJob(times_s=t, chunk=normalize_chunk(vals, s.normalization))
+
+
+class ModelExtractor:
+    """A learned model: crops -> overlapping chunks -> backend -> stitched pulse.
+
+    Owns the chunker, the stitcher and the inference thread. Every :meth:`reset` starts a new
+    generation: a chunk already inside ``backend.infer`` at a reset (the face was lost, a new
+    stream began) is discarded when it returns rather than stitched into the new stream.
+
+    Parameters
+    ----------
+    backend
+        The model runtime (not closed here: its owner closes it).
+    chunk_frames, overlap_frames
+        Chunk length and overlap in model frames.
+    window_s
+        Longest analysis window asked for (sizes the stitched buffer).
+    fps
+        Expected camera rate (sizes the crop buffer).
+    live
+        Live streams: chunks are dropped when inference is behind, and :meth:`pulse_window`
+        does not wait for chunks in flight. Otherwise every chunk is inferred and
+        :meth:`pulse_window` first waits for all chunks submitted so far.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        chunk_frames: int = 128,
+        overlap_frames: int = 32,
+        window_s: float = 10.0,
+        fps: float = 30.0,
+        live: bool = False,
+    ) -> None:
+        self.backend = backend
+        self.chunk_frames = int(chunk_frames)
+        self.overlap_frames = int(overlap_frames)
+        self.fps = float(fps)
+        self.live = bool(live)
+        self.fs_hz = float(backend.spec.fps_hz)
+        self._stitcher = ChunkStitcher(int(math.ceil((window_s + 30.0) * self.fs_hz)))
+        self._chunker: ModelChunker | None = None
+        self._channels = 0
+        self._chunk_channels = 0
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._worker = LiveWorker("rppg-model-infer")
+        self._closed = False
+
+    @property
+    def method_name(self) -> str:
+        return Method.MODEL.value
+
+    @property
+    def dropped_chunks(self) -> int:
+        """Chunks not inferred because inference was behind (live only)."""
+        return self._worker.dropped
+
+    def push(self, obs: SkinObservation, timestamp_s: float) -> None:
+        crop = obs.crop
+        want = int(self.backend.spec.channels)
+        if crop.shape[2] == 1 and want == 3:
+            crop = np.repeat(crop, 3, axis=2)  # grey video into a colour model: the one channel
+        channels = int(crop.shape[2])
+        if self._chunker is None or channels != self._chunk_channels:
+            self._chunker = ModelChunker(
+                self.backend,
+                self.chunk_frames,
+                self.overlap_frames,
+                (crop.shape[0], crop.shape[1], channels),
+                camera_fps_hint=self.fps,
+            )
+            self._chunk_channels = channels
+        self._channels = int(obs.crop.shape[2])
+        if self._chunker.push(crop, timestamp_s):
+            self._submit(timestamp_s)
+
+    def _submit(self, end_s: float) -> None:
+        gen = self._generation
+        chunker, stitcher, backend = self._chunker, self._stitcher, self.backend
+        assert chunker is not None
+
+        def run() -> None:
+            # Cutting, resampling and normalising the chunk happens here too, off the caller's
+            # thread: it costs milliseconds.
+            if gen != self._generation:
+                return
+            job = chunker.make_job(end_s)
+            if job is None or gen != self._generation:
+                return
+            wave = backend.infer(job.chunk)
+            with self._lock:  # reset() bumps the generation under the same lock
+                if gen == self._generation:
+                    stitcher.add(job.times_s, wave[0])
+
+        if not self._worker.submit(run, drop_when_busy=self.live) and self.live:
+            n = self._worker.dropped
+            if n == 1 or n % 100 == 0:
+                _log.warning(
+                    "live stream: model inference is behind real time; %d chunks dropped so far "
+                    "(a faster backend or fewer overlapping frames would keep up)",
+                    n,
+                )
+
+    def wait(self) -> None:
+        """Wait for every chunk submitted so far; raise what inference raised."""
+        self._worker.wait()
+        err = self._worker.take_error()
+        if err is not None:
+            raise RuntimeError(f"model inference failed: {err}") from err
+
+    def pulse_window(
+        self, end_s: float, window_s: float, min_window_s: float
+    ) -> PulseWindow | None:
+        if self.live:
+            err = self._worker.take_error()
+            if err is not None:
+                raise RuntimeError(f"model inference failed: {err}") from err
+        else:
+            self.wait()
+        # The stitched pulse ends where the newest inferred chunk ends (up to one chunk hop
+        # before ``end_s``): the window is the newest ``window_s`` of it.
+        times, values = self._stitcher.window(-math.inf)
+        keep = times <= end_s + 1e-9
+        times, values = times[keep], values[keep]
+        if times.size:
+            keep = times >= times[-1] - window_s
+            times, values = times[keep], values[keep]
+        if times.size < 2 or times[-1] - times[0] + 1e-6 < min_window_s:
+            return None
+        uni = dsp.resample_uniform(times, values, self.fs_hz)
+        return PulseWindow(
+            times_s=times,
+            pulse=np.asarray(uni.values, dtype=np.float64).reshape(-1),
+            fs_hz=self.fs_hz,
+            box_moves=0,
+            method_name=self.method_name,
+            input_channels=self._channels or int(self.backend.spec.channels),
+        )
+
+    def reset(self) -> None:
+        with self._lock:
+            self._generation += 1  # chunks queued or in flight now belong to no stream
+            self._stitcher.clear()
+            if self._chunker is not None:
+                self._chunker.reset()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with self._lock:
+                self._generation += 1
+            self._worker.stop()

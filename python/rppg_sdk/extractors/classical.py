@@ -1,0 +1,255 @@
+"""Classical rPPG: skin-colour traces -> pulse waveform through the C++ core.
+
+Only the per-frame mean (a weighted average over skin pixels) happens here; everything after it
+(resampling, POS / CHROM / GREEN, filtering, spectra) is :mod:`rppg_sdk.dsp`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rppg_sdk import dsp
+from rppg_sdk.extractors._series import series_buffer
+from rppg_sdk.extractors.base import Method, PulseWindow
+
+if TYPE_CHECKING:
+    from rppg_sdk.roi import SkinObservation
+
+__all__ = ["ClassicalExtractor", "face_weights", "pulse_from_traces", "skin_means"]
+
+_log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+Float32Array = npt.NDArray[np.float32]
+
+# Highest camera rate the trace buffer is sized for; faster cameras get a shorter window.
+MAX_CAMERA_FPS = 120.0
+# Fewer weighted pixels than this is no mask (a face mesh that found almost no skin).
+_MIN_MASK_WEIGHT = 16.0
+
+# A mean colour at or below this (out of 255) has no skin in it to measure: black padding or an
+# unlit face. POS and CHROM divide by the mean, so such frames are floored rather than trusted.
+_MIN_MEAN = 1.0
+
+
+def face_weights(crop_size: int, box_scale: float) -> Float32Array:
+    """Pixel weights for a crop without landmarks: an ellipse over the detected face.
+
+    The crop shows the stable box, enlarged ``box_scale`` times about the detection, so the face
+    itself fills the central ``1 / box_scale`` of it; the ring around it is hair and background,
+    which carry no pulse and add motion and lighting noise.
+    """
+    if crop_size < 2:
+        raise ValueError(f"crop_size: expected >= 2, got {crop_size}")
+    c = (crop_size - 1) / 2.0
+    yy, xx = np.mgrid[0:crop_size, 0:crop_size].astype(np.float64)
+    # Slightly narrower than the detection box: its corners are background.
+    rx = 0.42 * crop_size / box_scale
+    ry = 0.5 * crop_size / box_scale
+    inside = ((xx - c) / rx) ** 2 + ((yy - c) / ry) ** 2 <= 1.0
+    return np.asarray(inside, dtype=np.float32)
+
+
+def skin_means(crop: npt.NDArray[np.uint8], weights: Float32Array) -> FloatArray:
+    """Weighted mean of each channel of ``crop`` ``(S, S, C)`` over ``weights`` ``(S, S)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(C,)`` float64, in the crop's channel order (BGR or one channel).
+    """
+    if crop.ndim != 3 or crop.shape[:2] != weights.shape:
+        raise ValueError(
+            f"crop, weights: expected (S, S, C) and (S, S), got {crop.shape} and {weights.shape}"
+        )
+    total = float(weights.sum(dtype=np.float64))
+    if total <= 0.0:
+        raise ValueError("weights: expected some positive weight, got none")
+    # Per channel, elementwise: a BLAS matrix-vector product here costs 50x more once
+    # OpenBLAS's threads contend with the detector's (0.4 ms instead of 8 us per frame).
+    wf = weights.astype(np.float32, copy=False)
+    return (
+        np.array(
+            [float(np.sum(wf * crop[:, :, k], dtype=np.float64)) for k in range(crop.shape[2])]
+        )
+        / total
+    )
+
+
+def pulse_from_traces(
+    traces: npt.ArrayLike,
+    fs_hz: float,
+    method: Method | str,
+    band_hz: tuple[float, float] = dsp.DEFAULT_BAND_HZ,
+) -> FloatArray:
+    """Pulse waveform from mean-colour traces on a uniform grid.
+
+    Parameters
+    ----------
+    traces
+        ``(T, 3)`` in **BGR** order (the crop's) or ``(T, 1)`` for one-channel cameras.
+    fs_hz
+        Grid rate in Hz.
+    method
+        ``"pos"``, ``"chrom"``, ``"green"`` (three channels) or ``"mono"`` (one channel).
+    band_hz
+        Heart-rate band (CHROM filters its chrominance signals to it).
+
+    Raises
+    ------
+    ValueError
+        POS / CHROM / GREEN on one channel (undefined: they need colour), or ``"mono"`` asked of
+        colour traces (use ``"green"``).
+    """
+    x = np.asarray(traces, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] not in (1, 3):
+        raise ValueError(f"traces: expected (T, 3) BGR or (T, 1), got {x.shape}")
+    x = np.maximum(x, _MIN_MEAN)
+    try:
+        m = Method(method)
+    except ValueError:
+        m = None
+    if m is Method.MONO:
+        if x.shape[1] != 1:
+            raise ValueError("method 'mono' is for one-channel traces; use 'green' for colour")
+        # The one channel's relative change, through the core's GREEN (which reads column 1).
+        return dsp.extract_pulse(
+            np.repeat(x, 3, axis=1), fs_hz, dsp.PulseMethod.GREEN, band_hz=band_hz
+        )
+    if m is None or not m.is_classical:
+        names = ", ".join(repr(c.value) for c in Method if c.is_classical)
+        raise ValueError(f"method: expected one of {names}, got {method!r}")
+    if x.shape[1] != 3:
+        raise ValueError(
+            f"method {method!r} needs colour (3-channel) traces, got one channel: POS and CHROM "
+            "are undefined without colour differences; use 'mono' for near-infrared cameras"
+        )
+    # Crops are BGR (OpenCV); the core wants R, G, B columns.
+    return dsp.extract_pulse(x[:, ::-1], fs_hz, dsp.PulseMethod(m.value), band_hz=band_hz)
+
+
+def analysis_rate(times_s: FloatArray, band_hz: tuple[float, float], fps: float) -> float:
+    """The camera's own median rate (resampling to it changes the samples least), at least 2.5x
+    the band's top so the band stays below Nyquist."""
+    dt = float(np.median(np.diff(times_s)))
+    fs = 1.0 / dt if dt > 0 else fps
+    return float(min(MAX_CAMERA_FPS, max(fs, 2.5 * band_hz[1])))
+
+
+class ClassicalExtractor:
+    """POS / CHROM / GREEN / MONO over the mean skin colour of each crop.
+
+    Owns the trace buffer (one row per frame: the mean of each channel over the skin, then 1.0
+    where the face box was re-aligned on that frame), the default skin weights (an ellipse over
+    the face) and the one-channel fallback: POS, CHROM and GREEN on one-channel crops run
+    ``"mono"``; ``"mono"`` on colour crops runs ``"green"`` (both logged).
+
+    Parameters
+    ----------
+    method
+        A classical :class:`Method`.
+    band_hz
+        Heart-rate band.
+    window_s
+        Longest analysis window asked for (sizes the buffer).
+    box_scale
+        The face tracker's box enlargement (places the default ellipse).
+    fps
+        Rate assumed when sample times give none.
+    """
+
+    def __init__(
+        self,
+        method: Method,
+        band_hz: tuple[float, float] = dsp.DEFAULT_BAND_HZ,
+        window_s: float = 10.0,
+        box_scale: float = 1.5,
+        fps: float = 30.0,
+    ) -> None:
+        self.method = Method(method)
+        if not self.method.is_classical:
+            raise ValueError(f"method: expected a classical method, got {self.method.value!r}")
+        self.band_hz = band_hz
+        self.box_scale = float(box_scale)
+        self.fps = float(fps)
+        self._capacity = int(math.ceil((window_s + 2.0) * MAX_CAMERA_FPS))
+        self._traces: Any = None
+        self._channels = 0
+        self._weights: Float32Array | None = None
+        self._effective: Method | None = None
+
+    @property
+    def method_name(self) -> str:
+        return (self._effective or self.method).value
+
+    def push(self, obs: SkinObservation, timestamp_s: float) -> None:
+        crop = obs.crop
+        channels = int(crop.shape[2])
+        if self._traces is None or channels != self._channels:
+            self._start(channels)
+        weights = obs.skin_weights
+        if weights is None or float(weights.sum()) < _MIN_MASK_WEIGHT:
+            if self._weights is None or self._weights.shape[0] != crop.shape[0]:
+                self._weights = face_weights(crop.shape[0], self.box_scale)
+            weights = self._weights
+        row = np.empty(channels + 1, np.float64)
+        row[:-1] = skin_means(crop, weights)
+        row[-1] = 1.0 if obs.moved else 0.0
+        self._traces.push(row, timestamp_s)
+
+    def _start(self, channels: int) -> None:
+        m = self.method
+        if channels == 1 and m in (Method.POS, Method.CHROM, Method.GREEN):
+            _log.warning(
+                "one-channel (near-infrared/gray) frames: %s needs colour; using 'mono' (the "
+                "channel's own relative change) instead",
+                m.value,
+            )
+            m = Method.MONO
+        elif channels == 3 and m is Method.MONO:
+            _log.warning("colour frames with method 'mono': using 'green'")
+            m = Method.GREEN
+        self._effective = m
+        self._channels = channels
+        self._traces = series_buffer(self._capacity, channels + 1)
+
+    def pulse_window(
+        self, end_s: float, window_s: float, min_window_s: float
+    ) -> PulseWindow | None:
+        buf = self._traces
+        if buf is None or self._effective is None:
+            return None
+        try:
+            rows, times = buf.since(end_s - window_s)
+        except ValueError:  # cleared by another thread meanwhile
+            return None
+        keep = times <= end_s + 1e-9
+        rows, times = np.asarray(rows, np.float64)[keep], np.asarray(times, np.float64)[keep]
+        if times.size < 2 or times[-1] - times[0] + 1e-6 < min_window_s:
+            return None
+        moves = int(np.count_nonzero(rows[1:, -1]))  # the first frame's placement is no step
+        fs = analysis_rate(times, self.band_hz, self.fps)
+        uni = dsp.resample_uniform(times, rows[:, :-1], fs)
+        traces = np.asarray(uni.values, dtype=np.float64)
+        pulse = pulse_from_traces(traces, fs, self._effective, self.band_hz)
+        return PulseWindow(
+            times_s=times,
+            pulse=np.asarray(pulse, dtype=np.float64),
+            fs_hz=fs,
+            box_moves=moves,
+            method_name=self._effective.value,
+            input_channels=self._channels,
+            traces=traces,
+        )
+
+    def reset(self) -> None:
+        if self._traces is not None:
+            self._traces.clear()
+
+    def close(self) -> None:
+        self._traces = None

@@ -1,0 +1,158 @@
+"""Checks on what a camera hands over: frames (shape, type, grey), and their timestamps."""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["StreamClock", "is_grey", "validate_frame"]
+
+UInt8Array = npt.NDArray[np.uint8]
+
+# Grey video decoded to three channels: compression leaves the channels within a level or two of
+# each other (chroma subsampling, rounding), so "equal" allows this much and this share of pixels.
+_GREY_TOLERANCE = 2
+_GREY_SHARE = 0.99
+# Intervals a stream needs before its timestamps' unit is judged, and the range of a camera's
+# median frame interval in seconds (1000 fps .. 1 fps).
+_UNIT_CHECK_INTERVALS = 5
+_MIN_INTERVAL_S = 1e-3
+_MAX_INTERVAL_S = 1.0
+
+
+def validate_frame(frame: Any) -> UInt8Array:
+    """Check a camera frame and return it as ``(H, W, C)`` uint8 with ``C`` 1 or 3.
+
+    Accepts BGR ``(H, W, 3)`` and single-channel ``(H, W)`` / ``(H, W, 1)`` uint8 arrays.
+
+    Raises
+    ------
+    TypeError
+        Not a numpy array, or not uint8.
+    ValueError
+        Wrong number of dimensions or channels, or an empty frame.
+    """
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"frame: expected a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise TypeError(f"frame: expected dtype uint8 (8-bit camera frame), got {frame.dtype}")
+    if frame.ndim == 2:
+        frame = frame[:, :, None]
+    if frame.ndim != 3 or frame.shape[2] not in (1, 3):
+        raise ValueError(
+            f"frame: expected shape (H, W, 3) BGR or (H, W) / (H, W, 1) gray, got {frame.shape}"
+        )
+    if frame.shape[0] < 8 or frame.shape[1] < 8:
+        raise ValueError(
+            f"frame: expected at least 8x8 pixels, got {frame.shape[1]}x{frame.shape[0]}"
+        )
+    return frame  # type: ignore[no-any-return]
+
+
+def is_grey(image: UInt8Array) -> bool:
+    """Whether an ``(H, W, C)`` uint8 image carries no colour.
+
+    One channel is grey. Three channels are grey when they lie within 2 grey levels of each
+    other on at least 99 % of the pixels: how OpenCV decodes grey (near-infrared) video, where
+    compression leaves the channels near-equal rather than equal.
+    """
+    if image.ndim != 3:
+        raise ValueError(f"image: expected (H, W, C), got {image.shape}")
+    if image.shape[2] == 1:
+        return True
+    x = image.astype(np.int16)
+    spread = x.max(axis=2) - x.min(axis=2)
+    return bool(np.mean(spread <= _GREY_TOLERANCE) >= _GREY_SHARE)
+
+
+class StreamClock:
+    """The timestamps of one stream: strictly increasing, in seconds.
+
+    Parameters
+    ----------
+    fps
+        Rate assumed for frames given without a timestamp (``index / fps``).
+
+    Notes
+    -----
+    :meth:`next` checks and records a timestamp in one step under a lock, so two threads cannot
+    both pass the check with out-of-order times.
+    """
+
+    def __init__(self, fps: float) -> None:
+        self.fps = float(fps)
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new stream (any first timestamp is accepted)."""
+        with getattr(self, "_lock", threading.Lock()):
+            self.last_s: float | None = None
+            self.frames = 0
+            self._intervals: list[float] = []
+
+    def next(self, timestamp_s: float | None) -> float:
+        """Check the next frame's timestamp, record it and return it in seconds.
+
+        Raises
+        ------
+        TypeError
+            A timestamp that is not a number.
+        ValueError
+            Not finite, not after the previous one, or (after 5 frame intervals) a median
+            interval outside 1 ms .. 1 s: timestamps in milliseconds or nanoseconds by mistake.
+        """
+        if timestamp_s is not None and (
+            isinstance(timestamp_s, bool)
+            or not isinstance(timestamp_s, int | float | np.integer | np.floating)
+        ):
+            raise TypeError(
+                "timestamp_s: expected seconds as a number or None, got "
+                f"{type(timestamp_s).__name__}"
+            )
+        with self._lock:
+            last = self.last_s
+            if timestamp_s is None:
+                ts = self.frames / self.fps
+                if last is not None and ts <= last:
+                    ts = last + 1.0 / self.fps
+            else:
+                ts = float(timestamp_s)
+                if not math.isfinite(ts):
+                    raise ValueError(f"timestamp_s: expected a finite number, got {timestamp_s}")
+                if last is not None and ts <= last:
+                    what = "repeated" if ts == last else "earlier than the previous one"
+                    raise ValueError(
+                        f"timestamp_s: expected times that increase, got {ts} after {last} "
+                        f"({what}); call reset() to start a new stream"
+                    )
+            if last is not None and len(self._intervals) < _UNIT_CHECK_INTERVALS:
+                intervals = [*self._intervals, ts - last]
+                if len(intervals) == _UNIT_CHECK_INTERVALS:
+                    _check_unit(float(np.median(intervals)))
+                self._intervals = intervals
+            self.last_s = ts
+            self.frames += 1
+            return ts
+
+
+def _check_unit(median_interval_s: float) -> None:
+    if _MIN_INTERVAL_S <= median_interval_s <= _MAX_INTERVAL_S:
+        return
+    if median_interval_s < _MIN_INTERVAL_S:
+        guess = "another unit (minutes? frame indices scaled?)"
+    elif median_interval_s <= 1e3:
+        guess = "milliseconds"
+    elif median_interval_s <= 1e6:
+        guess = "microseconds"
+    else:
+        guess = "nanoseconds"
+    raise ValueError(
+        f"timestamp_s: frames arrive {median_interval_s:.6g} s apart (median of the first "
+        f"{_UNIT_CHECK_INTERVALS} intervals), outside a camera's 1 ms .. 1 s; timestamps must "
+        f"be in seconds: are they in {guess}? Call reset() and pass seconds"
+    )

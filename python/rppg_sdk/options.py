@@ -1,0 +1,230 @@
+"""``MonitorOptions``: how a :class:`~rppg_sdk.monitor.HeartRateMonitor` works, checked once
+here; and its :class:`RunningMode`."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from rppg_sdk import dsp
+from rppg_sdk.backends import Backend, BackendName
+from rppg_sdk.confidence import ConfidenceModel
+from rppg_sdk.extractors import Method
+from rppg_sdk.face import FaceTrackerOptions
+from rppg_sdk.reading import HeartRateReading
+from rppg_sdk.roi import SkinRoi
+from rppg_sdk.tracking import TrackerOptions
+
+__all__ = ["DEFAULT_METHOD", "MonitorOptions", "RunningMode", "min_window_floor_s"]
+
+#: The classical method used when none is named: most accurate on the real face clip and the
+#: semi-synthetic conditions (README, "Methods compared").
+DEFAULT_METHOD = Method.POS
+
+# The sliding window POS and CHROM use (the core's default).
+_POS_WINDOW_S = float(inspect.signature(dsp.extract_pulse).parameters["window_s"].default)
+
+
+class RunningMode(str, Enum):
+    """How frames reach the monitor (as MediaPipe Tasks' running modes)."""
+
+    VIDEO = "video"
+    """Frames of a file or any stream processed in the caller's thread:
+    :meth:`~rppg_sdk.monitor.HeartRateMonitor.process` returns the reading each frame produced,
+    and no frame is ever dropped."""
+    LIVE_STREAM = "live_stream"
+    """A camera: :meth:`~rppg_sdk.monitor.HeartRateMonitor.process_async` queues the frame and
+    returns at once; a worker thread does the rest and hands readings to
+    ``MonitorOptions.callback``. Frames are dropped while the worker is behind."""
+
+
+def min_window_floor_s(band_hz: tuple[float, float]) -> float:
+    """The shortest ``min_window_s`` the pulse methods and the spectral estimate can use: two
+    periods of the band's low edge, and no less than the POS / CHROM sliding window."""
+    return max(2.0 / band_hz[0], _POS_WINDOW_S)
+
+
+def _default_face() -> FaceTrackerOptions:
+    # Every 10th frame (3 Hz at 30 fps) keeps face tracking inside the real-time budget; the
+    # stable box does not follow small motions anyway.
+    return FaceTrackerOptions(detect_every_n_frames=10)
+
+
+def is_backend(x: object) -> bool:
+    """Whether ``x`` is a ready backend (duck-typed: ``infer``, ``spec``, ``close``)."""
+    return hasattr(x, "infer") and hasattr(x, "spec") and hasattr(x, "close")
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    """How a :class:`~rppg_sdk.monitor.HeartRateMonitor` works.
+
+    Parameters
+    ----------
+    method
+        ``"pos"`` (default), ``"chrom"``, ``"green"``, ``"mono"`` (one-channel cameras),
+        ``"model"`` (then ``model`` names the model), or a bundled model's name (``"physnet"``,
+        ``"autohr"``: short for ``method="model", model=<name>``). POS / CHROM / GREEN on
+        one-channel or grey frames fall back to ``"mono"`` (logged; ``HeartRateReading.method``
+        says so).
+    model
+        For ``method="model"``: an ``.onnx`` (or TensorRT ``.engine``) path, or a bundled model
+        name (``"physnet"``, ``"autohr"``).
+    backend
+        ``"auto"``, ``"onnxruntime"``, ``"tensorrt"`` or a ready :class:`~rppg_sdk.backends.Backend`
+        (which the monitor then uses but does not close).
+    running_mode
+        ``RunningMode.VIDEO`` (default: :meth:`process`, every frame processed) or
+        ``RunningMode.LIVE_STREAM`` (:meth:`process_async`, readings to ``callback``).
+    window_s
+        Analysis window in seconds.
+    update_interval_s
+        A reading every this many seconds of stream time.
+    min_window_s
+        Skin data needed before the first heart rate (shorter windows resolve less); at least
+        two periods of the band's low edge (2.9 s for the default band).
+    band_hz
+        Heart-rate band in Hz (0.7-4.0: 42-240 bpm).
+    face
+        Face-tracker options; the default detects on every 10th frame (3 Hz at 30 fps, within
+        the real-time budget). For models the crop size is set to the model's input size; the
+        face mesh runs only for ``skin_roi="landmarks"``.
+    fps
+        Frame rate assumed when ``process`` gets no timestamps (``timestamp = index / fps``).
+    callback
+        Called with every new reading: required in ``LIVE_STREAM`` (on the worker thread), and
+        optional in ``VIDEO`` (on the caller's thread).
+    low_quality_confidence
+        Readings below this confidence get status ``LOW_QUALITY``.
+    waveform_s
+        Length of the pulse waveform attached to each reading.
+    model_chunk_frames, model_overlap_frames
+        Model chunks and their overlap, in model frames (each frame is inferred
+        ``chunk / (chunk - overlap)`` times).
+    model_threads
+        ONNX Runtime intra-op threads (``None``: all cores, one left free in live streams).
+    tracker
+        Temporal tracking across windows.
+    confidence
+        Evidence -> confidence mapping.
+    skin_roi
+        Where the skin is: ``"face"`` (default, an ellipse over the tracked face),
+        ``"landmarks"`` (the face mesh's forehead and cheeks; classical methods) or ``"frame"``
+        (every whole frame is skin: no face detection); see :class:`~rppg_sdk.roi.SkinRoi`.
+    """
+
+    method: Method | str = DEFAULT_METHOD
+    model: str | Path | None = None
+    backend: BackendName | Backend = "auto"
+    running_mode: RunningMode | str = RunningMode.VIDEO
+    window_s: float = 10.0
+    update_interval_s: float = 1.0
+    min_window_s: float = 5.0
+    band_hz: tuple[float, float] = dsp.DEFAULT_BAND_HZ
+    face: FaceTrackerOptions = field(default_factory=_default_face)
+    fps: float = 30.0
+    callback: Callable[[HeartRateReading], None] | None = None
+    low_quality_confidence: float = 0.3
+    waveform_s: float = 6.0
+    model_chunk_frames: int = 128
+    model_overlap_frames: int = 32
+    model_threads: int | None = None
+    tracker: TrackerOptions = field(default_factory=TrackerOptions)
+    confidence: ConfidenceModel = field(default_factory=ConfidenceModel)
+    skin_roi: SkinRoi | str = SkinRoi.FACE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skin_roi", _enum(SkinRoi, "skin_roi", self.skin_roi))
+        object.__setattr__(
+            self, "running_mode", _enum(RunningMode, "running_mode", self.running_mode)
+        )
+        self._check_method()
+        for name in ("window_s", "update_interval_s", "min_window_s", "fps", "waveform_s"):
+            v = getattr(self, name)
+            if (
+                not isinstance(v, int | float)
+                or isinstance(v, bool)
+                or not math.isfinite(v)
+                or v <= 0
+            ):
+                raise ValueError(f"{name}: expected a positive number, got {v!r}")
+        if self.min_window_s > self.window_s:
+            raise ValueError(
+                f"min_window_s: expected <= window_s ({self.window_s}), got {self.min_window_s}"
+            )
+        lo, hi = self.band_hz
+        if not 0 < lo < hi:
+            raise ValueError(f"band_hz: expected 0 < low < high, got {self.band_hz}")
+        if self.window_s * lo < 2.0:
+            raise ValueError(
+                f"window_s: {self.window_s} s holds fewer than two periods of the band's low "
+                f"edge ({lo} Hz)"
+            )
+        floor = min_window_floor_s(self.band_hz)
+        if self.min_window_s + 1e-9 < floor:
+            raise ValueError(
+                f"min_window_s: expected at least {floor:.2f} s (two periods of the band's low "
+                f"edge, {lo} Hz, for the spectral estimate; POS and CHROM slide a "
+                f"{_POS_WINDOW_S} s window), got {self.min_window_s}"
+            )
+        if not isinstance(self.face, FaceTrackerOptions):
+            raise TypeError(f"face: expected FaceTrackerOptions, got {type(self.face).__name__}")
+        if not 0.0 <= self.low_quality_confidence <= 1.0:
+            raise ValueError(
+                f"low_quality_confidence: expected 0..1, got {self.low_quality_confidence}"
+            )
+        if self.callback is not None and not callable(self.callback):
+            raise TypeError(f"callback: expected a callable, got {type(self.callback).__name__}")
+        if self.running_mode is RunningMode.LIVE_STREAM and self.callback is None:
+            raise ValueError(
+                "callback: running_mode=LIVE_STREAM hands readings to a callback; pass "
+                "callback=<function of a HeartRateReading>"
+            )
+        t = self.model_threads
+        if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 1):
+            raise ValueError(f"model_threads: expected an int >= 1 or None, got {t!r}")
+        if not isinstance(self.backend, str) and not is_backend(self.backend):
+            raise TypeError(
+                f"backend: expected 'auto', 'onnxruntime', 'tensorrt' or a Backend, got "
+                f"{type(self.backend).__name__}"
+            )
+
+    def _check_method(self) -> None:
+        from rppg_sdk.models import available_models  # noqa: PLC0415
+
+        if isinstance(self.method, str) and not isinstance(self.method, Method):
+            key = self.method.strip().lower()
+            if key in available_models():
+                if self.model is not None and str(self.model).lower() != key:
+                    raise ValueError(
+                        f"model: method={self.method!r} names a bundled model, but model="
+                        f"{self.model!r} names another"
+                    )
+                object.__setattr__(self, "model", key)
+                object.__setattr__(self, "method", Method.MODEL)
+        try:
+            object.__setattr__(self, "method", Method(self.method))
+        except ValueError:
+            known = [m.value for m in Method] + available_models()
+            names = ", ".join(repr(n) for n in known)
+            raise ValueError(f"method: expected one of {names}, got {self.method!r}") from None
+        if self.method is Method.MODEL and self.model is None and not is_backend(self.backend):
+            raise ValueError("model: method='model' needs a model path or bundled model name")
+
+    @property
+    def live(self) -> bool:
+        """Whether this is a live stream (``running_mode`` is ``LIVE_STREAM``)."""
+        return self.running_mode is RunningMode.LIVE_STREAM
+
+
+def _enum(cls: Any, name: str, value: object) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        names = ", ".join(repr(r.value) for r in cls)
+        raise ValueError(f"{name}: expected one of {names}, got {value!r}") from None

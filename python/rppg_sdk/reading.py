@@ -1,0 +1,106 @@
+"""What the monitor hands out: :class:`HeartRateReading` and its :class:`ReadingStatus`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["HeartRateReading", "ReadingStatus"]
+
+Float32Array = npt.NDArray[np.float32]
+
+
+class ReadingStatus(str, Enum):
+    """What a reading can be trusted for."""
+
+    WARMING_UP = "warming_up"
+    """Less than ``min_window_s`` of skin data since the start or since the face came back."""
+    OK = "ok"
+    """A heart rate with confidence at or above ``low_quality_confidence``."""
+    LOW_QUALITY = "low_quality"
+    """A heart rate with low confidence: no clear pulse in the window (motion, no skin...)."""
+    NO_FACE = "no_face"
+    """No face on the newest frame."""
+
+
+@dataclass(frozen=True)
+class HeartRateReading:
+    """One heart-rate reading, issued every update interval.
+
+    Attributes
+    ----------
+    timestamp_s
+        Time of the newest frame the reading covers.
+    status
+        See :class:`ReadingStatus`.
+    bpm
+        Heart rate in beats per minute (tracked and smoothed); ``None`` while warming up or
+        without a face.
+    confidence
+        0..1; below 0.3 means "no reliable pulse". See :mod:`rppg_sdk.confidence` for what a
+        value means in expected error.
+    snr_db
+        Spectral SNR of the pulse at ``bpm``.
+    irrelevant_power_ratio
+        Share of the pulse's power outside the heart-rate band.
+    face_box_xywh
+        The stable face box ``(x, y, w, h)`` in frame pixels (the whole frame with
+        ``skin_roi="frame"``), ``None`` without a face.
+    waveform
+        The recent pulse (band-passed, float32, newest sample last; ``waveform_fs_hz``).
+    waveform_fs_hz
+        Sample rate of ``waveform``.
+    raw_bpm
+        This window's whole-band spectral peak before tracking (diagnostics).
+    method
+        The pulse method actually used: ``"mono"`` for classical methods on one-channel or grey
+        frames; the model's name for models.
+    window_s
+        Seconds of data the reading is based on.
+    window_end_s
+        Time of the newest sample in that data: ``timestamp_s`` for classical methods; for
+        models up to one chunk hop earlier (the newest frames are still being inferred).
+    input_channels
+        Channels the pulse was measured on: 1 for one-channel cameras and for three-channel
+        frames whose channels are equal (grey near-infrared video), 3 for colour.
+    """
+
+    timestamp_s: float
+    status: ReadingStatus
+    bpm: float | None = None
+    confidence: float = 0.0
+    snr_db: float | None = None
+    irrelevant_power_ratio: float | None = None
+    face_box_xywh: tuple[int, int, int, int] | None = None
+    waveform: Float32Array = field(default_factory=lambda: np.zeros(0, np.float32), repr=False)
+    waveform_fs_hz: float = 0.0
+    raw_bpm: float | None = None
+    method: str = ""
+    window_s: float = 0.0
+    window_end_s: float = 0.0
+    input_channels: int = 3
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain types for CSV / JSON (no waveform)."""
+        return {
+            "timestamp_s": round(self.timestamp_s, 4),
+            "status": self.status.value,
+            "bpm": None if self.bpm is None else round(self.bpm, 2),
+            "confidence": round(self.confidence, 3),
+            "snr_db": None if self.snr_db is None else round(self.snr_db, 2),
+            "irrelevant_power_ratio": (
+                None
+                if self.irrelevant_power_ratio is None
+                else round(self.irrelevant_power_ratio, 3)
+            ),
+            "raw_bpm": None if self.raw_bpm is None else round(self.raw_bpm, 2),
+            "face_box_xywh": None if self.face_box_xywh is None else list(self.face_box_xywh),
+            "method": self.method,
+            "window_s": round(self.window_s, 2),
+            "window_end_s": round(self.window_end_s, 4),
+            "input_channels": self.input_channels,
+        }
