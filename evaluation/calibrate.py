@@ -1,0 +1,143 @@
+"""Fit each method's confidence on the suite's ``tune`` part; report it on ``holdout`` and real.
+
+``python -m evaluation.calibrate --readings runs/evaluation/readings.csv`` fits the logistic
+coefficients of :class:`rppg_sdk.confidence.ConfidenceModel` per method on the tune readings
+(label: within 5 bpm of the truth; every reading of a no-pulse clip is wrong), then writes
+``python/rppg_sdk/confidence.json`` with the coefficients and the reliability measured on each
+part. The readings must come from a run whose confidence evidence is what the SDK computes now
+(``python -m evaluation`` writes it); the fit does not use the readings' own confidences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rppg_sdk.confidence import CALIBRATION_FILE, ConfidenceInputs, ConfidenceModel
+
+from evaluation.metrics import CONFIDENT, WITHIN_BPM, ReadingRecord, read_records
+
+__all__ = ["fit_method", "main", "reliability_table"]
+
+#: L2 penalty on the coefficients (not the intercept): a few hundred readings per method.
+RIDGE = 0.01
+MIN_OWN_READINGS = 60
+BANDS = ((0.0, 0.3), (0.3, 0.6), (0.6, 0.8), (0.8, 1.01))
+
+
+def _inputs(r: ReadingRecord) -> ConfidenceInputs:
+    return ConfidenceInputs(
+        snr_db=r.snr_db,
+        irrelevant_power_ratio=r.irrelevant_power_ratio,
+        box_moves=int(r.box_moves),
+        window_fraction=r.window_fraction,
+        edge_distance_bpm=r.edge_distance_bpm,
+        reference_share=r.reference_share,
+    )
+
+
+def _label(r: ReadingRecord) -> float:
+    return 1.0 if r.has_pulse and r.error_bpm <= WITHIN_BPM else 0.0
+
+
+def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
+    """Maximum-likelihood logistic fit (with a small ridge) of one method's readings."""
+    from scipy.optimize import minimize  # noqa: PLC0415
+
+    usable = [r for r in records if math.isfinite(r.snr_db)]
+    if len(usable) < 20:
+        raise ValueError(f"records: expected at least 20 readings to fit, got {len(usable)}")
+    x = np.array([(1.0, *_inputs(r).features()) for r in usable])
+    y = np.array([_label(r) for r in usable])
+    # Scale the features so one ridge suits all of them.
+    scale = np.maximum(x.std(axis=0), 1e-6)
+    scale[0] = 1.0
+    xs = x / scale
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = xs @ w
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        nll = float(np.sum(np.logaddexp(0.0, z) - y * z)) / len(y)
+        grad = xs.T @ (p - y) / len(y)
+        nll += RIDGE * float(np.sum(w[1:] ** 2))
+        grad[1:] += 2.0 * RIDGE * w[1:]
+        return nll, grad
+
+    res = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
+    w = res.x / scale
+    return ConfidenceModel(
+        intercept=round(float(w[0]), 4),
+        snr_coef=round(float(w[1]), 4),
+        ipr_coef=round(float(w[2]), 4),
+        reference_coef=round(float(w[3]), 4),
+        move_coef=round(float(w[4]), 4),
+    )
+
+
+def reliability_table(
+    records: Sequence[ReadingRecord], model: ConfidenceModel
+) -> list[dict[str, Any]]:
+    """Per confidence band: readings, share within 5 bpm (pulse clips), no-pulse readings."""
+    conf = np.array([model(_inputs(r)) for r in records])
+    rows = []
+    for lo, hi in BANDS:
+        sel = [(r, c) for r, c in zip(records, conf, strict=True) if lo <= c < hi]
+        pulse = [r for r, _ in sel if r.has_pulse]
+        rows.append(
+            {
+                "band": f"{lo:.1f}-{min(hi, 1.0):.1f}",
+                "readings": len(sel),
+                "within5": None
+                if not pulse
+                else round(float(np.mean([r.error_bpm <= WITHIN_BPM for r in pulse])), 3),
+                "no_pulse_readings": sum(1 for r, _ in sel if not r.has_pulse),
+            }
+        )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m evaluation.calibrate", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--readings", type=Path, default=Path("runs/evaluation/readings.csv"))
+    p.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    args = p.parse_args(argv)
+    records = [r for r in read_records(args.readings) if r.method != "dsp"]
+    by: dict[tuple[str, str], list[ReadingRecord]] = defaultdict(list)
+    for r in records:
+        by[(r.method_used, r.split)].append(r)
+    methods = sorted({m for m, split in by if split == "tune"})
+    classical = [r for m in ("pos", "chrom", "green", "mono") for r in by.get((m, "tune"), [])]
+    out: dict[str, Any] = {
+        "what": "logistic confidence per method: P(|error| <= 5 bpm); fitted on the evaluation "
+        "suite's tune part, reported on holdout and real video (python -m evaluation.calibrate)",
+        "confident_threshold": CONFIDENT,
+        "methods": {},
+    }
+    for method in methods:
+        # A method with too few tune readings of its own (mono: the grey clips only) is fitted
+        # on every classical method's readings: the evidence means the same for all of them.
+        own = by[(method, "tune")]
+        fit_on = own if len(own) >= MIN_OWN_READINGS or method not in ("mono",) else classical
+        model = fit_method(fit_on)
+        entry: dict[str, Any] = {"coefficients": model.as_dict(), "fitted_on_readings": len(fit_on)}
+        for split in ("tune", "holdout", "real"):
+            if by.get((method, split)):
+                entry[f"reliability_{split}"] = reliability_table(by[(method, split)], model)
+        out["methods"][method] = entry
+        print(method, model.as_dict())
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

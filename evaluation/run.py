@@ -1,0 +1,146 @@
+"""Run methods through ``HeartRateMonitor.process_video`` and collect :class:`ReadingRecord` s."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.metrics import ReadingRecord
+from evaluation.real import RealVideo, oximetry_windows, real_videos, wfdb_windows
+from evaluation.suite import SuiteClip, render_cached
+
+__all__ = ["CLASSICAL", "MODELS", "measure_real", "measure_suite", "measure_traces"]
+
+CLASSICAL = ("pos", "chrom", "green")
+MODELS = ("physnet", "autohr")
+
+
+def _readings(path: Path, method: str, skin_roi: str) -> list[object]:
+    # Imported in the worker process: each measures with its own monitor.
+    from rppg_sdk import HeartRateMonitor, MonitorOptions  # noqa: PLC0415
+
+    opts = MonitorOptions(method=method, skin_roi=skin_roi, model_threads=1)
+    with HeartRateMonitor(opts) as monitor:
+        return [r for r in monitor.process_video(path) if r.bpm is not None]
+
+
+def _record(
+    set_name: str, condition: str, clip: str, split: str, method: str, r: object, truth: float
+) -> ReadingRecord:
+    ev = getattr(r, "evidence", None)
+    return ReadingRecord(
+        set_name=set_name,
+        condition=condition,
+        clip=clip,
+        split=split,
+        method=method,
+        timestamp_s=float(r.timestamp_s),  # type: ignore[attr-defined]
+        bpm=float(r.bpm),  # type: ignore[attr-defined]
+        truth_bpm=truth,
+        confidence=float(r.confidence),  # type: ignore[attr-defined]
+        status=str(r.status.value),  # type: ignore[attr-defined]
+        snr_db=float(r.snr_db if r.snr_db is not None else math.nan),  # type: ignore[attr-defined]
+        irrelevant_power_ratio=float(r.irrelevant_power_ratio or math.nan),  # type: ignore[attr-defined]
+        input_channels=int(getattr(r, "input_channels", 3)),
+        method_used=str(r.method),  # type: ignore[attr-defined]
+        box_moves=int(ev.box_moves) if ev else 0,
+        window_fraction=float(ev.window_fraction) if ev else 1.0,
+        edge_distance_bpm=float(ev.edge_distance_bpm) if ev else math.inf,
+        reference_share=float(ev.reference_share) if ev else 0.0,
+    )
+
+
+def _suite_job(args: tuple[SuiteClip, str, Path]) -> list[ReadingRecord]:
+    clip, method, cache_dir = args
+    path, truth = render_cached(clip, cache_dir)
+    t_s, bpm = np.asarray(truth.timestamps_s), np.asarray(truth.bpm)
+    has_pulse = clip.spec_kwargs.get("pulse", True)
+    out = []
+    for r in _readings(path, method, "face"):
+        end, span = float(r.window_end_s), float(r.window_s)  # type: ignore[attr-defined]
+        sel = (t_s >= end - span) & (t_s <= end)
+        true = float(np.mean(bpm[sel])) if has_pulse and sel.any() else math.nan
+        out.append(_record("suite", clip.condition, clip.name, clip.split, method, r, true))
+    return out
+
+
+def _render_job(args: tuple[SuiteClip, Path]) -> None:
+    render_cached(*args)
+
+
+def _real_job(args: tuple[RealVideo, str]) -> list[ReadingRecord]:
+    video, method = args
+    return [
+        _record(video.set_name, video.set_name, video.name, "real", method, r, video.truth_bpm)
+        for r in _readings(video.path, method, video.skin_roi)
+    ]
+
+
+def _pool_map(
+    fn: Callable[..., list[ReadingRecord]], jobs: list, workers: int, desc: str
+) -> list[ReadingRecord]:
+    from tqdm import tqdm  # noqa: PLC0415
+
+    out: list[ReadingRecord] = []
+    if workers <= 1:
+        for job in tqdm(jobs, desc=desc, unit="job"):
+            out.extend(fn(job) or [])
+        return out
+    with ProcessPoolExecutor(workers) as pool:
+        for recs in tqdm(pool.map(fn, jobs), total=len(jobs), desc=desc, unit="job"):
+            out.extend(recs or [])
+    return out
+
+
+def measure_suite(
+    clips: Iterable[SuiteClip], methods: Iterable[str], cache_dir: Path, workers: int = 2
+) -> list[ReadingRecord]:
+    """Render (once, cached) and measure every clip with every method."""
+    clips = list(clips)
+    _pool_map(_render_job, [(c, cache_dir) for c in clips], workers, "render suite")  # type: ignore[arg-type]
+    jobs = [(c, m, cache_dir) for c in clips for m in methods]
+    return _pool_map(_suite_job, jobs, workers, "measure suite")
+
+
+def measure_real(methods: Iterable[str], workers: int = 2) -> list[ReadingRecord]:
+    """Every real video present, with every method."""
+    jobs = [(v, m) for v in real_videos() for m in methods]
+    return _pool_map(_real_job, jobs, workers, "measure real video")
+
+
+def measure_traces() -> list[ReadingRecord]:
+    """Contact and fingertip PPG traces through the DSP API's estimator (no monitor, no
+    confidence: these sets check the spectral estimator on real pulses)."""
+    from rppg_sdk import dsp  # noqa: PLC0415
+
+    out = []
+    for set_name, windows in (("oximetry", oximetry_windows()), ("wfdb", wfdb_windows())):
+        for i, (rec, x, fs, truth) in enumerate(windows):
+            est = dsp.estimate_heart_rate(x, fs)
+            out.append(
+                ReadingRecord(
+                    set_name,
+                    set_name,
+                    rec,
+                    "real",
+                    "dsp",
+                    float(i),
+                    est.bpm,
+                    truth,
+                    math.nan,
+                    "ok",
+                    est.snr_db,
+                    est.irrelevant_power_ratio,
+                    1,
+                    "dsp",
+                    0,
+                    1.0,
+                    math.inf,
+                    0.0,
+                )
+            )
+    return out

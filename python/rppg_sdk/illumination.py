@@ -1,0 +1,109 @@
+"""Light that changes on skin and background alike: removed from skin traces, and measured.
+
+A change of illumination (flicker, a lamp dimming, auto-exposure) multiplies everything the
+camera sees; a pulse changes only the skin. A region beside the face that holds no skin (the
+background and hair in the ring of the enlarged face box) therefore sees the illumination
+without the pulse. In relative units (each trace divided by its own mean over the window) the
+skin is ``1 + pulse + light`` and the reference ``1 + light``, with ``light`` possibly tinted
+(one coefficient per channel). Regressing each skin channel on the reference channels over the
+heart-rate band and subtracting the fit removes the light, even a flicker *inside* the
+heart-rate band, where no filter can separate it from the pulse.
+
+Chance correlation bounds what the regression can take from a pulse: with ``C`` reference
+channels and a 10 s window in a 0.7-4 Hz band (about 66 degrees of freedom) the expected share
+of an unrelated signal's power removed is ``C / 66``, about 5 % for colour.
+
+:func:`reference_share` is the evidence half: the share of the reference's in-band power that
+lies at the reported heart rate. A reading whose rate the background shows too is light, not
+pulse, and the confidence says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from rppg_sdk import dsp
+
+__all__ = ["reference_share", "remove_reference"]
+
+FloatArray = npt.NDArray[np.float64]
+
+# Below this mean (out of 255) a region is too dark to tell light from sensor noise.
+_MIN_MEAN = 2.0
+
+
+def _relative(traces: FloatArray) -> FloatArray:
+    mean = np.maximum(traces.mean(axis=0, keepdims=True), _MIN_MEAN)
+    out: FloatArray = traces / mean - 1.0
+    return out
+
+
+def remove_reference(
+    skin: npt.ArrayLike,
+    reference: npt.ArrayLike,
+    fs_hz: float,
+    band_hz: tuple[float, float] = dsp.DEFAULT_BAND_HZ,
+) -> FloatArray:
+    """Skin traces with the part the reference region explains removed.
+
+    Parameters
+    ----------
+    skin, reference
+        Mean colour traces ``(T, C)`` of the skin and of a non-skin region, on the same uniform
+        grid (any channel order, the same in both).
+    fs_hz
+        Grid rate in Hz.
+    band_hz
+        The heart-rate band: the regression is fitted on the band-passed traces (slow drift and
+        fast noise do not steer it) and its fit subtracted at every frequency.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T, C)`` skin traces in the input's units (same means).
+    """
+    s = np.asarray(skin, dtype=np.float64)
+    r = np.asarray(reference, dtype=np.float64)
+    if s.ndim != 2 or r.shape != s.shape:
+        raise ValueError(
+            f"skin, reference: expected two (T, C) arrays of one shape, got {s.shape} and {r.shape}"
+        )
+    if not (np.isfinite(s).all() and np.isfinite(r).all()):
+        raise ValueError("skin, reference: expected finite values")
+    mean = np.maximum(s.mean(axis=0, keepdims=True), _MIN_MEAN)
+    s_rel, r_rel = _relative(s), _relative(r)
+    s_bp = np.column_stack([dsp.bandpass(s_rel[:, c], fs_hz, band_hz) for c in range(s.shape[1])])
+    r_bp = np.column_stack([dsp.bandpass(r_rel[:, c], fs_hz, band_hz) for c in range(r.shape[1])])
+    if not np.any(np.abs(r_bp) > 0):
+        return s
+    beta, *_ = np.linalg.lstsq(r_bp, s_bp, rcond=None)  # (C_ref, C_skin)
+    cleaned: FloatArray = (1.0 + s_rel - (r_rel - r_rel.mean(axis=0)) @ beta) * mean
+    return cleaned
+
+
+def reference_share(
+    reference: npt.ArrayLike,
+    fs_hz: float,
+    bpm: float,
+    options: dsp.SpectralOptions | None = None,
+) -> float:
+    """Share (0-1) of the reference region's in-band power within ``snr_halfwidth_bpm`` of
+    ``bpm`` and its second harmonic, the strongest channel counting; 0 when the reference is
+    flat. Compare with the share a flat spectrum puts there (about 0.1 for a 10 s window)."""
+    opts = options or dsp.SpectralOptions()
+    r = _relative(np.asarray(reference, dtype=np.float64).reshape(len(reference), -1))  # type: ignore[arg-type]
+    lo, hi = opts.band_hz
+    hw = opts.snr_halfwidth_bpm / 60.0
+    f0 = bpm / 60.0
+    best = 0.0
+    for c in range(r.shape[1]):
+        spec = dsp.power_spectrum(r[:, c], fs_hz, opts)
+        f, p = spec.freqs_hz, spec.power
+        band = (f >= lo) & (f <= hi)
+        total = float(p[band].sum())
+        if total <= 0.0:
+            continue
+        near = band & ((np.abs(f - f0) <= hw) | (np.abs(f - 2.0 * f0) <= hw))
+        best = max(best, float(p[near].sum()) / total)
+    return best

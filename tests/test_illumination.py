@@ -1,0 +1,62 @@
+"""Light seen by a non-skin reference region: removed from skin traces, and measured."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rppg_sdk import dsp
+from rppg_sdk.illumination import reference_share, remove_reference
+
+FS = 30.0
+N = 300
+BVP_BGR = np.array([0.53, 0.77, 0.33]) / 0.77
+
+
+def _scene(seed: int, pulse_bpm: float, flicker_hz: float, amp: float = 0.004):
+    rng = np.random.default_rng(seed)
+    t = np.arange(N) / FS
+    tint = rng.uniform(0.5, 1.5, 3)
+    light = amp * np.sin(2 * np.pi * flicker_hz * t + rng.uniform(0, 6))[:, None] * tint
+    pulse = -0.003 * np.sin(2 * np.pi * pulse_bpm / 60.0 * t)[:, None] * BVP_BGR
+    skin = np.array([90.0, 110.0, 150.0]) * (1 + light + pulse + rng.normal(0, 0.0008, (N, 3)))
+    ref = np.array([120.0, 125.0, 118.0]) * (1 + light + rng.normal(0, 0.0008, (N, 3)))
+    return skin, ref
+
+
+def _pos_bpm(bgr: np.ndarray) -> float:
+    return dsp.estimate_heart_rate(dsp.extract_pulse(bgr[:, ::-1], FS, dsp.PulseMethod.POS), FS).bpm
+
+
+def test_in_band_tinted_flicker_is_removed_and_the_pulse_kept() -> None:
+    wrong_without = 0
+    for seed in range(6):
+        pulse_bpm, flicker_hz = 66.0 + 7 * seed, 1.9 + 0.15 * seed  # flicker inside the band
+        skin, ref = _scene(seed, pulse_bpm, flicker_hz, amp=0.01)
+        # POS alone cancels light of some tints, not of others: it reads the flicker then.
+        wrong_without += abs(_pos_bpm(skin) - pulse_bpm) > 5.0
+        assert abs(_pos_bpm(remove_reference(skin, ref, FS)) - pulse_bpm) < 2.0, seed
+    assert wrong_without >= 2
+
+
+def test_without_flicker_the_reference_takes_little_of_the_pulse() -> None:
+    skin, ref = _scene(0, 72.0, 1.5, amp=0.0)
+    cleaned = remove_reference(skin, ref, FS)
+    p0 = dsp.bandpass(dsp.extract_pulse(skin[:, ::-1], FS, dsp.PulseMethod.POS), FS)
+    p1 = dsp.bandpass(dsp.extract_pulse(cleaned[:, ::-1], FS, dsp.PulseMethod.POS), FS)
+    assert np.corrcoef(p0, p1)[0, 1] > 0.95
+    assert np.allclose(cleaned.mean(axis=0), skin.mean(axis=0), rtol=1e-3)
+
+
+def test_reference_share_points_at_the_flicker_not_the_pulse() -> None:
+    skin, ref = _scene(3, 80.0, 2.2)
+    assert reference_share(ref, FS, 60 * 2.2) > 0.6
+    assert reference_share(ref, FS, 80.0) < 0.2
+    flat = np.full((N, 3), 100.0)
+    assert reference_share(flat, FS, 80.0) == 0.0
+
+
+def test_bad_shapes_are_rejected_with_both_shapes_named() -> None:
+    with pytest.raises(ValueError, match=r"\(300, 3\) and \(300, 1\)"):
+        remove_reference(np.ones((N, 3)), np.ones((N, 1)), FS)
+    with pytest.raises(ValueError, match="finite"):
+        remove_reference(np.full((N, 3), np.nan), np.ones((N, 3)), FS)
