@@ -103,3 +103,28 @@ def test_noise_scores_low_and_pulse_high() -> None:
     )
     assert np.median(noise_conf) < 0.3 and np.mean(np.array(noise_conf) < 0.3) > 0.9
     assert np.median(pulse_conf) > 0.6
+
+
+def test_acquisition_prefers_a_pulse_with_its_harmonic_over_a_lone_fast_noise_peak() -> None:
+    """A weak pulse at 72 bpm (with its second harmonic) against a slightly stronger narrow
+    peak at 190 bpm (no harmonic: compression or sensor noise): the plain argmax reads 190, the
+    harmonic-sum score with the physiological prior reads the pulse."""
+    rng = np.random.default_rng(5)
+    t = np.arange(0, WIN_S, 1 / FS)
+    x = _pulse(t, 72.0, h2=0.6) + 1.25 * np.sin(2 * np.pi * 190 / 60 * t) + 0.2 * rng.normal(
+        size=t.size
+    )
+    plain = dsp.estimate_heart_rate(x, FS).bpm
+    assert abs(plain - 190) < 2, plain  # the premise: an untracked argmax is fooled
+    got = HeartRateTracker().update(x, FS, dsp.SpectralOptions())
+    assert abs(got.bpm - 72) < 2, got
+    off = HeartRateTracker(TrackerOptions(prior_log_sd=float("inf"), harmonic_weight=0.0))
+    assert abs(off.update(x, FS, dsp.SpectralOptions()).bpm - 190) < 2  # both turned off
+
+
+@pytest.mark.parametrize("bpm", [45.0, 150.0, 185.0])
+def test_a_clear_pulse_far_from_the_prior_centre_is_still_read(bpm: float) -> None:
+    rng = np.random.default_rng(int(bpm))
+    t = np.arange(0, WIN_S, 1 / FS)
+    x = _pulse(t, bpm) + 0.5 * rng.normal(size=t.size)
+    assert abs(HeartRateTracker().update(x, FS, dsp.SpectralOptions()).bpm - bpm) < 2
