@@ -1,50 +1,51 @@
-"""Confidence of a heart-rate reading, 0..1, from label-free evidence only.
+"""Confidence of a heart-rate reading: the probability, 0..1, that it is within 5 bpm of the truth.
 
-Three kinds of evidence, multiplied:
+Label-free evidence about the reading (:class:`ConfidenceInputs`) goes through a logistic model
+fitted per pulse method (:class:`ConfidenceModel`):
 
 * **Spectral SNR** of the pulse at the reported rate (power within 6 bpm of the fundamental and
-  its second harmonic against the rest of the band; de Haan & Jeanne 2013), through a logistic
-  curve: a window of noise scores about -8 dB (the signal bins are ~14 % of the band), a clean
-  pulse well above 0 dB.
-* **Irrelevant power ratio** (Gideon & Stent 2021): the share of the pulse's power outside the
-  heart-rate band. Motion and lighting changes put power there; a pulse does not.
-* **Face stability**: the share of the window with a face held, and how often the stable box
-  was re-aligned (each re-alignment is a step in the skin colour).
-* **Distance from the band's edges**: a spectral peak on the edge of the heart-rate band is
-  the skirt of power outside it (slow motion, lighting drift, breathing), not a pulse.
+  its second harmonic against the rest of the band; de Haan & Jeanne 2013).
+* **Irrelevant power ratio** of the *un-detrended* pulse (Gideon & Stent 2021): the share of its
+  power outside the heart-rate band. Motion and slow lighting changes put power there; a pulse
+  does not. (Measured before detrending: the detrender removes exactly that drift.)
+* **Reference share**: how much of a non-skin region's in-band power lies at the reported rate
+  (:func:`rppg_sdk.illumination.reference_share`). A rate the background shows too is light
+  (flicker), not pulse.
+* **Face box re-alignments** inside the window (each is a step in the skin colour).
 
-The constants were set on 80 random semi-synthetic clips (two sets of 40; 20 s, 320x240,
-POS; still, rigid and periodic head motion, lighting drift, JPEG, near-infrared, weak pulses
-under noise and motion, and no pulse): 1200 readings. Readings with a pulse scored above 0.6 in
-85 % of cases; no-pulse readings scored below 0.3 in 84 % of cases, and in all 6 no-pulse
-clips without head motion (at most 0.22). All 3 no-pulse clips with head motion (rigid 8.6 px,
-periodic 8.5 and 4.7 px) had readings up to 0.73-0.83: a moving head makes a coloured signal
-whose harmonics fall in the heart-rate band, and the spectrum alone cannot tell it from a
-pulse. Motion evidence beyond box re-alignments is future work.
+Two terms multiply the logistic and are not fitted: the share of a full window the data covers
+(short windows resolve less) and the distance from the band's edges (a peak on an edge is the
+skirt of power outside the band).
 
-:data:`CALIBRATION` is what a confidence meant in absolute error against the true heart rate:
-**a confidence of 0.5 (readings between 0.4 and 0.6) means a mean error of about 3 bpm, a median
-of 1.4 bpm, and 87 % of readings within 5 bpm**; above 0.9 the mean error is 1.0 bpm.
+The coefficients are fitted on the ``tune`` part of the evaluation suite (``python -m
+evaluation.calibrate``; readings with a pulse are labelled by whether they are within 5 bpm,
+readings of clips without a pulse are all labelled wrong) and shipped in ``confidence.json``
+beside this module, with the reliability measured on the ``holdout`` part and on real video.
+``pytest -m slow tests/test_confidence_calibration.py`` refits them and checks they match.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-__all__ = ["CALIBRATION", "ConfidenceInputs", "ConfidenceModel"]
+__all__ = [
+    "CALIBRATION_FILE",
+    "ConfidenceInputs",
+    "ConfidenceModel",
+    "calibrated_model",
+    "calibration_report",
+]
 
-#: Measured absolute error (bpm) of readings by confidence band on the calibration clips (see the
-#: module docs): band -> (readings, mean abs error, median abs error, 90th percentile, share of
-#: readings within 5 bpm).
-CALIBRATION: dict[str, tuple[int, float, float, float, float]] = {
-    "0.0-0.3": (83, 10.9, 2.7, 44.6, 0.63),
-    "0.3-0.5": (51, 4.5, 1.3, 7.9, 0.82),
-    "0.4-0.6": (52, 3.2, 1.4, 7.8, 0.87),
-    "0.5-0.7": (63, 2.3, 1.1, 2.5, 0.95),
-    "0.7-0.9": (178, 2.1, 0.7, 1.9, 0.96),
-    "0.9-1.0": (675, 1.0, 0.6, 1.6, 0.99),
-}
+#: The shipped fit: per method, the coefficients and what they were fitted and checked on.
+CALIBRATION_FILE = Path(__file__).with_name("confidence.json")
+
+# SNR beyond this range carries no more information; clipping keeps the logistic well behaved.
+_SNR_RANGE_DB = (-15.0, 15.0)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ConfidenceInputs:
     snr_db
         SNR of the pulse at the reported rate.
     irrelevant_power_ratio
-        Share of power outside the band, 0..1.
+        Share of the un-detrended pulse's power outside the band, 0..1.
     face_fraction
         Share of the window's duration with a face held, 0..1.
     box_moves
@@ -65,6 +66,9 @@ class ConfidenceInputs:
         Data span over the full window length, 0..1 (short windows resolve less).
     edge_distance_bpm
         Distance of the reported rate from the nearer edge of the heart-rate band.
+    reference_share
+        Share of a non-skin region's in-band power at the reported rate, 0..1 (0 without a
+        reference region).
     """
 
     snr_db: float
@@ -73,41 +77,85 @@ class ConfidenceInputs:
     box_moves: int = 0
     window_fraction: float = 1.0
     edge_distance_bpm: float = math.inf
+    reference_share: float = 0.0
+
+    def features(self) -> tuple[float, float, float, float]:
+        """The fitted model's inputs: clipped SNR, IPR, reference share, box moves."""
+        snr = min(max(self.snr_db, _SNR_RANGE_DB[0]), _SNR_RANGE_DB[1])
+        ipr = min(max(self.irrelevant_power_ratio, 0.0), 1.0)
+        ref = min(max(self.reference_share, 0.0), 1.0)
+        return snr, ipr, ref, float(max(0, self.box_moves))
 
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """Maps :class:`ConfidenceInputs` to 0..1.
+    """Maps :class:`ConfidenceInputs` to the probability of a reading within 5 bpm.
+
+    ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
+    move_coef * box_moves)`` times ``face_fraction``, ``sqrt(window_fraction)`` and the
+    band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
+    the fitted model of a method.
 
     Parameters
     ----------
-    snr_mid_db
-        SNR at which the SNR term is 0.5.
-    snr_scale_db
-        Width of the logistic in dB (smaller: sharper).
-    ipr_knee
-        Irrelevant power ratio above which the IPR term starts to fall.
-    move_penalty
-        Factor per box re-alignment inside the window.
+    intercept, snr_coef, ipr_coef, reference_coef, move_coef
+        Logistic coefficients (per dB of SNR, per unit of the ratios, per re-alignment).
     edge_margin_bpm
         Rates closer than this to a band edge lose confidence linearly (0 on the edge).
     """
 
-    snr_mid_db: float = -1.0
-    snr_scale_db: float = 1.0
-    ipr_knee: float = 0.5
-    move_penalty: float = 0.85
+    intercept: float = 1.0
+    snr_coef: float = 1.0
+    ipr_coef: float = -4.0
+    reference_coef: float = -6.0
+    move_coef: float = -0.3
     edge_margin_bpm: float = 4.0
+
+    def logit(self, x: ConfidenceInputs) -> float:
+        snr, ipr, ref, moves = x.features()
+        return (
+            self.intercept
+            + self.snr_coef * snr
+            + self.ipr_coef * ipr
+            + self.reference_coef * ref
+            + self.move_coef * moves
+        )
 
     def __call__(self, x: ConfidenceInputs) -> float:
         if not math.isfinite(x.snr_db):
             return 0.0
-        z = (x.snr_db - self.snr_mid_db) / self.snr_scale_db
-        snr_term = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-        ipr = min(max(x.irrelevant_power_ratio, 0.0), 1.0)
-        ipr_term = 1.0 if ipr <= self.ipr_knee else max(0.0, (1.0 - ipr) / (1.0 - self.ipr_knee))
-        face_term = min(max(x.face_fraction, 0.0), 1.0) * self.move_penalty ** max(0, x.box_moves)
+        z = max(-50.0, min(50.0, self.logit(x)))
+        p = 1.0 / (1.0 + math.exp(-z))
+        face_term = min(max(x.face_fraction, 0.0), 1.0)
         window_term = min(1.0, max(0.0, x.window_fraction)) ** 0.5
         edge_term = min(1.0, max(0.0, x.edge_distance_bpm / self.edge_margin_bpm))
-        total = snr_term * ipr_term * face_term * window_term * edge_term
-        return float(min(1.0, max(0.0, total)))
+        return float(min(1.0, max(0.0, p * face_term * window_term * edge_term)))
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+@cache
+def _calibration() -> dict[str, Any]:
+    if not CALIBRATION_FILE.exists():
+        return {}
+    data: dict[str, Any] = json.loads(CALIBRATION_FILE.read_text())
+    return data
+
+
+def calibrated_model(method_name: str) -> ConfidenceModel:
+    """The fitted confidence model of a pulse method (``"pos"``, ``"mono"``, ``"physnet"``...).
+
+    Methods without a fit of their own (a user's model file) get the hand-set defaults.
+    """
+    entry = _calibration().get("methods", {}).get(method_name)
+    if entry is None:
+        return ConfidenceModel()
+    return ConfidenceModel(**entry["coefficients"])
+
+
+def calibration_report(method_name: str) -> dict[str, Any] | None:
+    """What the shipped fit of a method measured (readings, reliability per confidence band on
+    the tune and holdout parts and on real video), or ``None``."""
+    entry = _calibration().get("methods", {}).get(method_name)
+    return None if entry is None else dict(entry)
