@@ -160,6 +160,8 @@ BAD_FIELDS = [
     ("input.height", 0),
     ("input.width", _DELETE),
     ("input.frames_multiple_of", 0),
+    # Once defaulted to 1 by ONNX Runtime and to 4 by TensorRT: now a sidecar must state it.
+    ("input.frames_multiple_of", _DELETE),
     ("input.recommended_frames", 62),
     ("input.recommended_frames", "64"),
     ("input.extra", 1),
