@@ -614,6 +614,21 @@ def test_a_corrupt_engine_sidecar_names_its_file(engine_files, cut):
     assert str(info.value).startswith(f"{meta}: ")
 
 
+@pytest.mark.parametrize("cut", [0, 40])
+def test_a_corrupt_engine_sidecar_without_tensorrt_names_its_file(monkeypatch, engine_files, cut):
+    # The bug as users met it: backend="auto" without TensorRT looks for the engine's ONNX
+    # model through its sidecar, and a corrupt one raised a bare JSONDecodeError.
+    from rppg_sdk.backends import load_backend
+
+    monkeypatch.setattr(trt_backend, "tensorrt_available", lambda: False)
+    meta = sidecar_path(engine_files)
+    meta.write_text(meta.read_text()[:cut])
+    with pytest.raises(ValueError) as info:
+        load_backend(engine_files, "auto")
+    assert not isinstance(info.value, json.JSONDecodeError)
+    assert str(info.value).startswith(f"{meta}: ")
+
+
 def test_an_engine_that_outputs_nan_is_named(fake_trt, gpu_double, engine_files):
     with trt_backend.TensorRTBackend(engine_files) as be:
         # The double's "device" output buffer: what the engine would have written.
