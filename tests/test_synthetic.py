@@ -858,3 +858,14 @@ def test_everything_at_once_is_deterministic() -> None:
 def test_bad_new_spec_values_raise(kwargs: dict[str, object], exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         SyntheticClipSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def test_mjpeg_quality_is_honoured(tmp_path: Path) -> None:
+    # OpenCV's FFmpeg writer silently ignores the quality; the file must not.
+    spec = SyntheticClipSpec(duration_s=0.3, frame_size=SMALL, codec="mjpeg", seed=2)
+    raw = render_clip(dataclasses.replace(spec, codec="none")).frames.astype(np.float64)
+    error = {}
+    for quality in (15, 95):
+        path = render_to_file(dataclasses.replace(spec, jpeg_quality=quality), tmp_path / "q.avi")
+        error[quality] = float(np.abs(_read_all(path) - raw).mean())
+    assert error[15] > 1.5 * error[95]

@@ -26,7 +26,7 @@ __all__ = ["CONTAINERS", "VideoSink", "check_container", "exposure_gains", "jpeg
 #: Containers (file suffixes) each file codec can be written to; the first is the default.
 CONTAINERS: dict[str, tuple[str, ...]] = {
     "ffv1": (".avi", ".mkv"),
-    "mjpeg": (".avi", ".mkv"),
+    "mjpeg": (".avi",),
     "mp4v": (".mp4", ".avi", ".mkv"),
     "h264": (".mp4", ".mkv"),
 }
@@ -134,6 +134,7 @@ class VideoSink:
         self.frame_size = frame_size
         self.color = color
         self._count = 0
+        self._expand_grey = False
         self._cv: cv2.VideoWriter | None = None
         self._container: Any = None
         self._stream: Any = None
@@ -150,8 +151,18 @@ class VideoSink:
             self._open_av("libx264" if codec == "h264" else "mpeg4", fps, bitrate_kbps)
         else:
             fourcc = {"ffv1": "FFV1", "mjpeg": "MJPG", "mp4v": "mp4v"}.get(codec, codec)
+            # OpenCV's own MJPEG writer honours the JPEG quality; its FFmpeg one ignores it.
+            backend = cv2.CAP_OPENCV_MJPEG if codec == "mjpeg" else cv2.CAP_ANY
+            # That writer cannot encode grey frames: they go in as three equal channels, which
+            # is what a decoder hands back from a grey MJPEG file anyway.
+            self._expand_grey = codec == "mjpeg" and not color
             self._cv = cv2.VideoWriter(
-                str(self.path), cv2.VideoWriter.fourcc(*fourcc), float(fps), frame_size, color
+                str(self.path),
+                backend,
+                cv2.VideoWriter.fourcc(*fourcc),
+                float(fps),
+                frame_size,
+                color or self._expand_grey,
             )
             if not self._cv.isOpened():
                 raise ValueError(
@@ -160,7 +171,7 @@ class VideoSink:
                     f"with .mp4)"
                 )
             if codec == "mjpeg" and jpeg_quality is not None:
-                self._cv.set(cv2.VIDEOWRITER_PROP_QUALITY, float(jpeg_quality))
+                self._cv.set(cv2.VIDEOWRITER_PROP_QUALITY, float(jpeg_quality))  # after opening
 
     def _open_av(self, encoder: str, fps: float, bitrate_kbps: int | None) -> None:
         av = _import_av()
@@ -186,7 +197,7 @@ class VideoSink:
         if frame.shape != expected:
             raise ValueError(f"frame: expected shape {expected}, got {frame.shape}")
         if self._cv is not None:
-            self._cv.write(frame)
+            self._cv.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if self._expand_grey else frame)
         elif self._stream is not None:
             av = _import_av()
             video_frame = av.VideoFrame.from_ndarray(

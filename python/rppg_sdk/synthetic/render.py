@@ -598,9 +598,9 @@ def render_to_file(spec: SyntheticClipSpec, path: str | os.PathLike[str]) -> Pat
     spec
         What to render.
     path
-        Output file; its suffix must suit the codec (``.avi`` or ``.mkv`` for ``"mjpeg"`` and
-        the lossless codecs, ``.mp4`` or ``.mkv`` for ``"h264"``, also ``.avi`` for
-        ``"mp4v"``). Parent folders are created.
+        Output file; its suffix must suit the codec (``.avi`` for ``"mjpeg"``, ``.avi`` or
+        ``.mkv`` for the lossless codec of ``"none"`` and ``"jpeg"``, ``.mp4`` or ``.mkv`` for
+        ``"h264"``, any of them for ``"mp4v"``). Parent folders are created.
 
     Returns
     -------
