@@ -191,10 +191,14 @@ class VideoReader:
                 continue
 
     def close(self) -> None:
-        """Stop decoding and release the file (idempotent)."""
+        """Stop decoding and release the file (idempotent).
+
+        The decode thread is joined first: releasing the capture under a ``read()`` in progress
+        frees FFmpeg's state beneath it. The thread sees the stop flag between frames.
+        """
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
         self._cap.release()
 
     def __enter__(self) -> VideoReader:
