@@ -19,7 +19,7 @@ TORCH = "torch==2.13.0"
 def tests(session: nox.Session) -> None:
     """Run the test suite (slow tests excluded; pass `-- -m slow` to run those)."""
     session.install(TORCH)
-    session.install(".[test,train]")
+    session.install(".[demo,test,train]")
     args = session.posargs  # pyproject deselects slow tests; `-- -m slow` runs them
     session.run("pytest", *args)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from rppg_sdk.monitor import HeartRateMonitor, MonitorOptions, ReadingStatus
 from skimage import data
 
@@ -25,6 +26,7 @@ def _rss_bytes() -> int:
     return 0
 
 
+@pytest.mark.slow  # a soak (36,000 frames): opt-in with `-m slow`, as README says
 def test_twenty_minutes_with_flat_memory() -> None:
     face = cv2.cvtColor(cv2.resize(data.astronaut(), (160, 120)), cv2.COLOR_RGB2BGR)
     rng = np.random.default_rng(0)
