@@ -389,7 +389,9 @@ class SyntheticClip:
     Attributes
     ----------
     frames
-        ``(T, H, W, 3)`` BGR uint8, or ``(T, H, W)`` uint8 for a near-infrared clip.
+        ``(T, H, W, 3)`` BGR uint8, or ``(T, H, W)`` uint8 for a near-infrared clip with
+        ``grey_channels=1`` (``(T, H, W, 3)`` with three equal channels for ``3``); after a
+        video codec, what OpenCV decodes from the file.
     timestamps_s
         ``(T,)`` frame times in seconds, ``k / fps``.
     ppg
