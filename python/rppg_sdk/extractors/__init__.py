@@ -66,7 +66,11 @@ def make_extractor(
     chunk_frames, overlap_frames, live
         Models: see :class:`~rppg_sdk.extractors.model.ModelExtractor`.
     """
-    m = Method(method)
+    try:
+        m = Method(method)
+    except ValueError:
+        names = ", ".join(repr(x.value) for x in Method)
+        raise ValueError(f"method: expected one of {names}, got {method!r}") from None
     if m is Method.MODEL:
         if backend is None:
             raise ValueError("backend: Method.MODEL needs a backend")

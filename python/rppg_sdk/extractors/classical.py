@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk import dsp
-from rppg_sdk.extractors._series import series_buffer
 from rppg_sdk.extractors.base import Method, PulseWindow
 
 if TYPE_CHECKING:
@@ -216,7 +215,7 @@ class ClassicalExtractor:
             m = Method.GREEN
         self._effective = m
         self._channels = channels
-        self._traces = series_buffer(self._capacity, channels + 1)
+        self._traces = dsp.TimeSeriesBuffer(self._capacity, channels + 1)
 
     def pulse_window(
         self, end_s: float, window_s: float, min_window_s: float

@@ -23,7 +23,6 @@ import numpy.typing as npt
 
 from rppg_sdk import dsp
 from rppg_sdk.backends.base import NORMALIZATIONS, Backend
-from rppg_sdk.extractors._series import series_buffer
 from rppg_sdk.extractors.base import Method, PulseWindow
 from rppg_sdk.live import LiveWorker
 
@@ -111,7 +110,7 @@ class ChunkStitcher:
     """
 
     def __init__(self, capacity: int) -> None:
-        self._buf = series_buffer(int(capacity), 1)
+        self._buf = dsp.TimeSeriesBuffer(int(capacity), 1)
         self._lock = threading.Lock()
 
     def add(self, times_s: FloatArray, wave: npt.ArrayLike) -> int:
@@ -342,13 +341,17 @@ class ModelExtractor:
         gen = self._generation
         chunker, stitcher, backend = self._chunker, self._stitcher, self.backend
         assert chunker is not None
+        # Files cut the chunk here: the crop buffer holds about one chunk, and the worker may
+        # fall more than that behind (no frame of a file may be lost). Live streams cut it on
+        # the worker, off the camera's thread (milliseconds); a worker that far behind drops.
+        ready = None if self.live else chunker.make_job(end_s)
+        if not self.live and ready is None:
+            return
 
         def run() -> None:
-            # Cutting, resampling and normalising the chunk happens here too, off the caller's
-            # thread: it costs milliseconds.
             if gen != self._generation:
                 return
-            job = chunker.make_job(end_s)
+            job = ready if ready is not None else chunker.make_job(end_s)
             if job is None or gen != self._generation:
                 return
             wave = backend.infer(job.chunk)
