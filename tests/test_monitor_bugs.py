@@ -72,10 +72,10 @@ def test_a_chunk_in_flight_when_the_face_is_lost_is_not_stitched_into_the_next_f
 # 2 ------------------------------------------------------------------------------------------
 def test_backend_is_closed_when_the_face_tracker_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     import rppg_sdk.face
-    import rppg_sdk.monitor
+    import rppg_sdk.pipeline
 
     backend = _GatedBackend()
-    monkeypatch.setattr(rppg_sdk.monitor, "load_backend", lambda *_a, **_k: backend)
+    monkeypatch.setattr(rppg_sdk.pipeline, "load_backend", lambda *_a, **_k: backend)
     monkeypatch.setattr(rppg_sdk.face, "_import_mediapipe", lambda: (None, "ImportError: test"))
     opts = MonitorOptions(method="physnet", face=FaceTrackerOptions(detector="mediapipe"))
     with pytest.raises(RuntimeError, match="mediapipe"):
@@ -85,16 +85,16 @@ def test_backend_is_closed_when_the_face_tracker_fails(monkeypatch: pytest.Monke
 
 # 3 ------------------------------------------------------------------------------------------
 def test_model_threads_reach_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    import rppg_sdk.monitor
+    import rppg_sdk.pipeline
 
     seen: dict[str, Any] = {}
-    real = rppg_sdk.monitor.load_backend
+    real = rppg_sdk.pipeline.load_backend
 
     def spy(*a: Any, **k: Any) -> Any:
         seen.update(k)
         return real(*a, **k)
 
-    monkeypatch.setattr(rppg_sdk.monitor, "load_backend", spy)
+    monkeypatch.setattr(rppg_sdk.pipeline, "load_backend", spy)
     with HeartRateMonitor(method="physnet", model_threads=1) as m:
         backend = m._pipe.ext.backend  # type: ignore[attr-defined]
         assert backend._session.get_session_options().intra_op_num_threads == 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -70,7 +72,7 @@ def is_grey(image: UInt8Array) -> bool:
 
 
 class StreamClock:
-    """The timestamps of one stream: strictly increasing, in seconds.
+    """The timestamps and frame size of one stream, and its one feeder.
 
     Parameters
     ----------
@@ -80,20 +82,48 @@ class StreamClock:
     Notes
     -----
     :meth:`next` checks and records a timestamp in one step under a lock, so two threads cannot
-    both pass the check with out-of-order times.
+    both pass the check with out-of-order times; :meth:`feeding` rejects a second thread.
     """
 
     def __init__(self, fps: float) -> None:
         self.fps = float(fps)
         self._lock = threading.Lock()
+        self._feeder = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
-        """Start a new stream (any first timestamp is accepted)."""
-        with getattr(self, "_lock", threading.Lock()):
+        """Start a new stream (any first timestamp and frame size are accepted)."""
+        with self._lock:
             self.last_s: float | None = None
             self.frames = 0
+            self.frame_shape: tuple[int, ...] | None = None
             self._intervals: list[float] = []
+
+    @contextlib.contextmanager
+    def feeding(self, name: str) -> Iterator[None]:
+        """Hold the stream for one call of ``name``; ``RuntimeError`` when another thread does."""
+        if not self._feeder.acquire(blocking=False):
+            raise RuntimeError(
+                f"{name}: another thread is feeding this monitor at the same time; feed one "
+                "stream from one thread (or use one monitor per thread)"
+            )
+        try:
+            yield
+        finally:
+            self._feeder.release()
+
+    def admit(self, frame: Any, timestamp_s: float | None) -> tuple[UInt8Array, float]:
+        """Check a frame (:func:`validate_frame`, same size as the stream's first) and its
+        timestamp (:meth:`next`); return both as the stream takes them."""
+        img = validate_frame(frame)
+        if self.frame_shape is not None and img.shape != self.frame_shape:
+            raise ValueError(
+                f"frame: size changed from {self.frame_shape} to {img.shape} within one stream; "
+                "call reset() before feeding frames of another size"
+            )
+        ts = self.next(timestamp_s)
+        self.frame_shape = img.shape
+        return img, ts
 
     def next(self, timestamp_s: float | None) -> float:
         """Check the next frame's timestamp, record it and return it in seconds.
