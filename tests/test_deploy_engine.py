@@ -724,7 +724,7 @@ def test_auto_runs_the_onnx_model_of_an_engine_without_tensorrt(monkeypatch, tmp
 
 def _onnx_model(path: Path, weight: float) -> Path:
     """A real (tiny) ONNX model (1, 3, T, 16, 16) -> (1, T) with its sidecar."""
-    onnx = pytest.importorskip("onnx")
+    onnx = require_module("onnx", extra="train")
     from onnx import TensorProto, helper
 
     x = helper.make_tensor_value_info("video", TensorProto.FLOAT, [1, 3, "frames", 16, 16])

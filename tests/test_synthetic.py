@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import absent
+from conftest import absent, require_module
 from rppg_sdk.dsp import PulseMethod, estimate_heart_rate, extract_pulse, signal_quality
 from rppg_sdk.synthetic import (
     BVP_DIRECTION_RGB,
@@ -754,7 +754,7 @@ def test_render_to_file_round_trip(
     tmp_path: Path, codec: str, suffix: str, bitrate: int | None
 ) -> None:
     if codec == "h264":
-        pytest.importorskip("av", reason="H.264 needs PyAV")
+        require_module("av", extra="demo")  # H.264 needs PyAV
     spec = SyntheticClipSpec(
         duration_s=1.0,
         frame_size=SMALL,
