@@ -6,9 +6,12 @@ across windows) -> :class:`~rppg_sdk.confidence.ConfidenceModel` -> :class:`Hear
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rppg_sdk import dsp
-from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel
+from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel, calibrated_model
 from rppg_sdk.extractors.base import PulseWindow
+from rppg_sdk.illumination import reference_share
 from rppg_sdk.reading import HeartRateReading, ReadingStatus
 from rppg_sdk.tracking import HeartRateTracker, TrackerOptions
 
@@ -25,7 +28,8 @@ class PulseAnalyzer:
     window_s
         The full analysis window (confidence weighs how much of it a reading had).
     tracker, confidence
-        Tracking across windows and the evidence -> confidence mapping.
+        Tracking across windows and the evidence -> confidence mapping (``None``: the fit of
+        the method that made each window).
     low_quality_confidence
         Readings below this confidence get status ``LOW_QUALITY``.
     waveform_s
@@ -37,7 +41,7 @@ class PulseAnalyzer:
         band_hz: tuple[float, float],
         window_s: float,
         tracker: TrackerOptions,
-        confidence: ConfidenceModel,
+        confidence: ConfidenceModel | None,
         low_quality_confidence: float,
         waveform_s: float,
     ) -> None:
@@ -46,6 +50,8 @@ class PulseAnalyzer:
         self.low_quality_confidence = float(low_quality_confidence)
         self.waveform_s = float(waveform_s)
         self._spectral = dsp.SpectralOptions(band_hz=band_hz)
+        # The IPR looks at the pulse before any detrending: slow drift is what it should see.
+        self._raw_spectral = replace(self._spectral, detrend_lambda=None)
         self._confidence = confidence
         self._tracker = HeartRateTracker(tracker)
 
@@ -73,19 +79,26 @@ class PulseAnalyzer:
             )
         pulse, fs, span = window.pulse, window.fs_hz, window.span_s
         est = self._tracker.update(pulse, fs, self._spectral)
-        conf = self._confidence(
-            ConfidenceInputs(
-                snr_db=est.snr_db,
-                irrelevant_power_ratio=est.irrelevant_power_ratio,
-                face_fraction=1.0,
-                box_moves=window.box_moves,
-                window_fraction=span / self.window_s,
-                edge_distance_bpm=min(
-                    est.bpm - 60.0 * self.band_hz[0],
-                    60.0 * self.band_hz[1] - est.bpm,
-                ),
-            )
+        raw_ipr = dsp.signal_quality(pulse, fs, est.bpm, self._raw_spectral).irrelevant_power_ratio
+        share = (
+            0.0
+            if window.reference is None
+            else reference_share(window.reference, fs, est.bpm, self._spectral)
         )
+        evidence = ConfidenceInputs(
+            snr_db=est.snr_db,
+            irrelevant_power_ratio=raw_ipr,
+            face_fraction=1.0,
+            box_moves=window.box_moves,
+            window_fraction=span / self.window_s,
+            edge_distance_bpm=min(
+                est.bpm - 60.0 * self.band_hz[0],
+                60.0 * self.band_hz[1] - est.bpm,
+            ),
+            reference_share=share,
+        )
+        model = self._confidence or calibrated_model(window.method_name)
+        conf = model(evidence)
         wave = dsp.bandpass(pulse, fs, self.band_hz)
         n_wave = int(round(self.waveform_s * fs))
         status = (
@@ -106,4 +119,5 @@ class PulseAnalyzer:
             window_s=span,
             window_end_s=window.end_s,
             input_channels=window.input_channels,
+            evidence=evidence,
         )

@@ -111,11 +111,20 @@ class MonitorOptions:
     tracker
         Temporal tracking across windows.
     confidence
-        Evidence -> confidence mapping.
+        Evidence -> confidence mapping; ``None`` (default): the mapping fitted for the method in
+        use (:func:`rppg_sdk.confidence.calibrated_model`, chosen once the stream shows whether
+        the method runs as itself or as ``"mono"``).
     skin_roi
         Where the skin is: ``"face"`` (default, an ellipse over the tracked face),
         ``"landmarks"`` (the face mesh's forehead and cheeks; classical methods) or ``"frame"``
         (every whole frame is skin: no face detection); see :class:`~rppg_sdk.roi.SkinRoi`.
+    illumination_reference
+        Classical methods on a tracked face: regress the light seen by the non-skin surround
+        of the face (background, hair) out of the skin traces, and lower the confidence of a
+        rate the surround shows too (:mod:`rppg_sdk.illumination`). Off by default: it removes
+        in-band tinted flicker on the semi-synthetic suite, but on the real face video the
+        surround and even the frame's corners carry the pulse rate (head motion with each beat,
+        the camera's processing), and the regression and the evidence then remove a true pulse.
     """
 
     method: Method | str = DEFAULT_METHOD
@@ -135,8 +144,9 @@ class MonitorOptions:
     model_overlap_frames: int = 32
     model_threads: int | None = None
     tracker: TrackerOptions = field(default_factory=TrackerOptions)
-    confidence: ConfidenceModel = field(default_factory=ConfidenceModel)
+    confidence: ConfidenceModel | None = None
     skin_roi: SkinRoi | str = SkinRoi.FACE
+    illumination_reference: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skin_roi", _enum(SkinRoi, "skin_roi", self.skin_roi))

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rppg_sdk.confidence import ConfidenceInputs
+
 __all__ = ["HeartRateReading", "ReadingStatus"]
 
 Float32Array = npt.NDArray[np.float32]
@@ -67,6 +69,10 @@ class HeartRateReading:
     input_channels
         Channels the pulse was measured on: 1 for one-channel cameras and for three-channel
         frames whose channels are equal (grey near-infrared video), 3 for colour.
+    evidence
+        What the confidence was computed from (:class:`~rppg_sdk.confidence.ConfidenceInputs`:
+        SNR, un-detrended irrelevant power ratio, the surround's share of power at this rate,
+        box re-alignments, window coverage); ``None`` without a heart rate.
     """
 
     timestamp_s: float
@@ -83,6 +89,7 @@ class HeartRateReading:
     window_s: float = 0.0
     window_end_s: float = 0.0
     input_channels: int = 3
+    evidence: ConfidenceInputs | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types for CSV / JSON (no waveform)."""
@@ -103,4 +110,7 @@ class HeartRateReading:
             "window_s": round(self.window_s, 2),
             "window_end_s": round(self.window_end_s, 4),
             "input_channels": self.input_channels,
+            "reference_share": (
+                None if self.evidence is None else round(self.evidence.reference_share, 3)
+            ),
         }

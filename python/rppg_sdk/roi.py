@@ -20,12 +20,24 @@ import numpy.typing as npt
 from rppg_sdk.face import FaceTracker, FaceTrackerOptions
 from rppg_sdk.frames import is_grey
 
-__all__ = ["FaceRoi", "FrameRoi", "SkinObservation", "SkinRoi", "SkinSource"]
+__all__ = [
+    "FaceRoi",
+    "FrameRoi",
+    "SkinObservation",
+    "SkinRoi",
+    "SkinSource",
+    "surround_weights",
+]
 
 _log = logging.getLogger(__name__)
 
 UInt8Array = npt.NDArray[np.uint8]
 Float32Array = npt.NDArray[np.float32]
+
+# A surround pixel whose (Cr, Cb) lies this far from the face's median skin chroma is not skin.
+_NON_SKIN_CHROMA = 10.0
+# Fewer reference pixels than this average too little to tell light from noise.
+_MIN_REFERENCE_PIXELS = 64.0
 
 
 class SkinRoi(str, Enum):
@@ -64,12 +76,48 @@ class SkinObservation:
         Where the crop came from in frame pixels.
     moved
         The box was re-aligned on this frame (a step in the skin-colour trace).
+    reference_weights
+        ``(S, S)`` float32 weights of a region beside the skin that holds none (background and
+        hair around a face), or ``None`` (the whole frame is skin). It sees the light without the
+        pulse: :mod:`rppg_sdk.illumination`.
     """
 
     crop: UInt8Array
     skin_weights: Float32Array | None
     box_xywh: tuple[int, int, int, int]
     moved: bool
+    reference_weights: Float32Array | None = None
+
+
+def surround_weights(crop_size: int, box_scale: float) -> Float32Array:
+    """The ring of a face crop outside the face: pixels beyond an ellipse 1.3 times the face's.
+
+    The crop is the face box enlarged ``box_scale`` times, so the face fills its central
+    ``1 / box_scale``; the margin between face and ring keeps a moving face's edge out of it.
+    """
+    c = (crop_size - 1) / 2.0
+    yy, xx = np.mgrid[0:crop_size, 0:crop_size].astype(np.float64)
+    rx = 1.3 * 0.42 * crop_size / box_scale
+    ry = 1.3 * 0.5 * crop_size / box_scale
+    outside = ((xx - c) / rx) ** 2 + ((yy - c) / ry) ** 2 > 1.0
+    return np.asarray(outside, dtype=np.float32)
+
+
+def _non_skin(crop: UInt8Array, surround: Float32Array, box_scale: float) -> Float32Array | None:
+    if crop.shape[2] != 3 or is_grey(crop):
+        return None
+    ycc = cv2.cvtColor(crop, cv2.COLOR_BGR2YCrCb).astype(np.float32)
+    s = crop.shape[0]
+    c = (s - 1) / 2.0
+    yy, xx = np.mgrid[0:s, 0:s]
+    face = ((xx - c) / (0.3 * s / box_scale)) ** 2 + ((yy - c) / (0.35 * s / box_scale)) ** 2 <= 1
+    skin_crcb = np.median(ycc[face][:, 1:], axis=0)
+    dist = np.linalg.norm(ycc[:, :, 1:] - skin_crcb, axis=2)
+    luma = ycc[:, :, 0]
+    # Far from the skin's chroma, or too dark / saturated to carry a pulse measurably.
+    other = (dist > _NON_SKIN_CHROMA) | (luma < 25.0) | (luma > 245.0)
+    weights = (surround * other).astype(np.float32)
+    return weights if float(weights.sum()) >= _MIN_REFERENCE_PIXELS else None
 
 
 class SkinSource:
@@ -114,16 +162,27 @@ class FaceRoi(SkinSource):
         Face-tracker options; the face mesh runs only for ``SkinRoi.LANDMARKS``.
     skin_roi
         ``FACE`` (no mask: the extractor's ellipse) or ``LANDMARKS`` (the mesh's mask).
+    reference
+        Hand on the non-skin surround of the face as ``reference_weights``.
     """
 
-    def __init__(self, options: FaceTrackerOptions, skin_roi: SkinRoi = SkinRoi.FACE) -> None:
+    def __init__(
+        self,
+        options: FaceTrackerOptions,
+        skin_roi: SkinRoi = SkinRoi.FACE,
+        *,
+        reference: bool = False,
+    ) -> None:
         super().__init__()
+        self.reference = bool(reference)
         self.landmarks = skin_roi is SkinRoi.LANDMARKS
         if not self.landmarks:
             options = replace(options, skin_regions=False)  # no mesh to run for the ellipse
         self.tracker = FaceTracker(options)
         self.options = self.tracker.options
         self.detector_name = self.tracker.detector_name
+        self._surround = surround_weights(self.options.crop_size, self.options.box_scale)
+        self._reference: Float32Array | None = None
 
     def update(self, frame: UInt8Array) -> SkinObservation | None:
         obs = self.tracker.update(frame)
@@ -134,7 +193,19 @@ class FaceRoi(SkinSource):
             skin_weights=obs.skin_mask if self.landmarks else None,
             box_xywh=obs.box_xywh,
             moved=obs.moved,
+            reference_weights=self._reference_weights(obs.crop, obs.moved),
         )
+
+    def _reference_weights(self, crop: UInt8Array, moved: bool) -> Float32Array | None:
+        # Decided when the box is placed: the surround's pixels whose colour is far from the
+        # face's skin. A close-up face's surround is forehead, jaw and neck: skin that pulses,
+        # which would make the "light" the pulse itself. Grey video has no colour to tell skin
+        # by: no reference there.
+        if not self.reference:
+            return None
+        if moved or self._reference is None:
+            self._reference = _non_skin(crop, self._surround, self.options.box_scale)
+        return self._reference
 
     def reset(self) -> None:
         super().reset()

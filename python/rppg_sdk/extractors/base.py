@@ -58,6 +58,9 @@ class PulseWindow:
     traces
         Classical methods: the un-detrended per-channel mean traces ``(T, C)`` on the same grid
         as ``pulse`` (crop channel order); ``None`` for models.
+    reference
+        The mean traces ``(T, C)`` of a non-skin region beside the skin on the same grid
+        (:mod:`rppg_sdk.illumination`), or ``None`` when the ROI has none.
     """
 
     times_s: FloatArray
@@ -67,6 +70,7 @@ class PulseWindow:
     method_name: str
     input_channels: int
     traces: FloatArray | None = None
+    reference: FloatArray | None = None
 
     @property
     def span_s(self) -> float:

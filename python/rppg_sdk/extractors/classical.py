@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from rppg_sdk import dsp
 from rppg_sdk.extractors.base import Method, PulseWindow
+from rppg_sdk.illumination import remove_reference
 
 if TYPE_CHECKING:
     from rppg_sdk.roi import SkinObservation
@@ -196,8 +197,14 @@ class ClassicalExtractor:
             if self._weights is None or self._weights.shape[0] != crop.shape[0]:
                 self._weights = face_weights(crop.shape[0], self.box_scale)
             weights = self._weights
-        row = np.empty(channels + 1, np.float64)
-        row[:-1] = skin_means(crop, weights)
+        # One row per frame: skin means, the surround's means, 1.0 where the surround was
+        # measured, and 1.0 where the face box was re-aligned on this frame.
+        row = np.zeros(2 * channels + 2, np.float64)
+        row[:channels] = skin_means(crop, weights)
+        ref = obs.reference_weights
+        if ref is not None and ref.shape == crop.shape[:2] and float(ref.sum()) >= _MIN_MASK_WEIGHT:
+            row[channels : 2 * channels] = skin_means(crop, ref)
+            row[-2] = 1.0
         row[-1] = 1.0 if obs.moved else 0.0
         self._traces.push(row, timestamp_s)
 
@@ -215,7 +222,7 @@ class ClassicalExtractor:
             m = Method.GREEN
         self._effective = m
         self._channels = channels
-        self._traces = dsp.TimeSeriesBuffer(self._capacity, channels + 1)
+        self._traces = dsp.TimeSeriesBuffer(self._capacity, 2 * channels + 2)
 
     def pulse_window(
         self, end_s: float, window_s: float, min_window_s: float
@@ -233,9 +240,17 @@ class ClassicalExtractor:
             return None
         moves = int(np.count_nonzero(rows[1:, -1]))  # the first frame's placement is no step
         fs = analysis_rate(times, self.band_hz, self.fps)
-        uni = dsp.resample_uniform(times, rows[:, :-1], fs)
-        traces = np.asarray(uni.values, dtype=np.float64)
-        pulse = pulse_from_traces(traces, fs, self._effective, self.band_hz)
+        c = self._channels
+        has_ref = bool(np.all(rows[:, -2] == 1.0))
+        cols = rows[:, : 2 * c] if has_ref else rows[:, :c]
+        uni = np.asarray(dsp.resample_uniform(times, cols, fs).values, dtype=np.float64)
+        traces = uni[:, :c]
+        reference = uni[:, c:] if has_ref else None
+        # Light that the surround sees too (flicker, exposure) is no pulse: regress it out.
+        skin = traces
+        if reference is not None:
+            skin = remove_reference(traces, reference, fs, self.band_hz)
+        pulse = pulse_from_traces(skin, fs, self._effective, self.band_hz)
         return PulseWindow(
             times_s=times,
             pulse=np.asarray(pulse, dtype=np.float64),
@@ -244,6 +259,7 @@ class ClassicalExtractor:
             method_name=self._effective.value,
             input_channels=self._channels,
             traces=traces,
+            reference=reference,
         )
 
     def reset(self) -> None:
