@@ -17,8 +17,10 @@ UInt8Array = npt.NDArray[np.uint8]
 
 # Grey video decoded to three channels: compression leaves the channels within a level or two of
 # each other (chroma subsampling, rounding), so "equal" allows this much and this share of pixels.
-_GREY_TOLERANCE = 2
-_GREY_SHARE = 0.99
+_GREY_TOLERANCE = 3
+# A constant offset between the channels of a grey frame larger than this is a real tint.
+_GREY_MAX_OFFSET = 8
+_GREY_SHARE = 0.98
 # Intervals a stream needs before its timestamps' unit is judged, and the range of a camera's
 # median frame interval in seconds (1000 fps .. 1 fps).
 _UNIT_CHECK_INTERVALS = 5
@@ -58,16 +60,23 @@ def validate_frame(frame: Any) -> UInt8Array:
 def is_grey(image: UInt8Array) -> bool:
     """Whether an ``(H, W, C)`` uint8 image carries no colour.
 
-    One channel is grey. Three channels are grey when they lie within 2 grey levels of each
-    other on at least 99 % of the pixels: how OpenCV decodes grey (near-infrared) video, where
-    compression leaves the channels near-equal rather than equal.
+    One channel is grey. Three channels are grey when, on at least 98 % of the pixels, each
+    channel lies within 3 grey levels of the others after removing a constant offset per
+    channel: how OpenCV decodes grey (near-infrared) video. Compression leaves the channels
+    near-equal, and H.264's limited-range chroma leaves a constant tint of a few levels (a
+    decoded grey frame had B - G = 3 and R - G = 2 on every pixel). A colour picture's channel
+    differences vary from pixel to pixel (skin, hair, background), so no offset makes them equal.
     """
     if image.ndim != 3:
         raise ValueError(f"image: expected (H, W, C), got {image.shape}")
     if image.shape[2] == 1:
         return True
     x = image.astype(np.int16)
-    spread = x.max(axis=2) - x.min(axis=2)
+    diffs = x[:, :, 1:] - x[:, :, :1]  # each channel against the first
+    offsets = np.median(diffs.reshape(-1, diffs.shape[2]), axis=0)
+    if np.any(np.abs(offsets) > _GREY_MAX_OFFSET):
+        return False
+    spread = np.abs(diffs - offsets).max(axis=2)
     return bool(np.mean(spread <= _GREY_TOLERANCE) >= _GREY_SHARE)
 
 
