@@ -200,8 +200,9 @@ def bench_monitor(method: str, seconds: float, models: list[str], fps: float = 3
         cap.release()
     if not frames:
         return None
-    opts = (mon.MonitorOptions(method="model", model=method, live=True) if method in models
-            else mon.MonitorOptions(method=method, live=True))
+    live = {"running_mode": "live_stream", "callback": lambda _r: None}
+    opts = (mon.MonitorOptions(method="model", model=method, **live) if method in models
+            else mon.MonitorOptions(method=method, **live))
     hrm = mon.HeartRateMonitor(opts)
     n = int(seconds * fps)
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -215,7 +216,7 @@ def bench_monitor(method: str, seconds: float, models: list[str], fps: float = 3
             late += 1
         i_f = i % (2 * len(frames) - 2)  # play forth and back: no jump in the face's position
         frame = frames[i_f if i_f < len(frames) else 2 * len(frames) - 2 - i_f]
-        hrm.process(frame, timestamp_s=i / fps)
+        hrm.process_async(frame, timestamp_s=i / fps)
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     reading = hrm.latest_reading
