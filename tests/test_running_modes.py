@@ -157,8 +157,9 @@ def test_is_grey_tolerates_compression_but_not_colour() -> None:
     assert is_grey(near)
     assert is_grey(g.astype(np.uint8))
     tinted = near.copy()
-    tinted[..., 2] = np.clip(tinted[..., 2].astype(int) + 6, 0, 255)
+    tinted[..., 2] = np.clip(tinted[..., 2].astype(int) + 12, 0, 255)  # a real tint
     assert not is_grey(tinted)
+    assert not is_grey(skin_clip(0.1)[0][0])  # skin: the channels differ pixel by pixel
 
 
 class _RecordingBackend:
