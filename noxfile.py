@@ -114,3 +114,37 @@ def build_engine(session: nox.Session) -> None:
     session.install(TORCH)
     session.install(".[train]")
     session.run("python", "-m", "deploy.build_engine", *(session.posargs or ["--model", "physnet"]))
+
+
+@nox.session
+def sanitize(session: nox.Session) -> None:
+    """The C++ core's ctest suite under ASan + UBSan, then its fuzz target for 60 s per part.
+
+    `-- --fuzz-seconds S` changes the time per part (0: ctest only), `-- --seed N` the fuzzer's
+    seed. Needs gcc or clang; `CXX=clang++ nox -s sanitize` fuzzes with libFuzzer. See
+    csrc/README.md.
+    """
+    session.install("cmake>=3.18", "ninja>=1.11", "cmeel-eigen==3.4.1")
+    args = session.posargs or ["--fuzz-seconds", "60"]
+    session.run(
+        "bash",
+        "csrc/tools/sanitize.sh",
+        "--build-dir",
+        "build/sanitize",
+        *args,
+        env={"PYTHON": str(session.bin) + "/python"},
+        external=True,
+    )
+
+
+@nox.session
+def evaluate(session: nox.Session) -> None:
+    """Every method through HeartRateMonitor on the realistic suite and the real recordings.
+
+    Prints one table per condition (README's accuracy section) and writes runs/evaluation/
+    (readings.csv, reliability plots). `-- --splits tune --methods pos` narrows it; any option of
+    `python -m evaluation` may follow. Rendered clips are cached in cache/evaluation/. Then
+    `python -m evaluation.calibrate` refits the shipped confidence on the tune part.
+    """
+    session.install(".[test]")
+    session.run("python", "-m", "evaluation", *session.posargs)

@@ -60,3 +60,38 @@ def test_bad_shapes_are_rejected_with_both_shapes_named() -> None:
         remove_reference(np.ones((N, 3)), np.ones((N, 1)), FS)
     with pytest.raises(ValueError, match="finite"):
         remove_reference(np.full((N, 3), np.nan), np.ones((N, 3)), FS)
+
+
+def test_exposure_steps_are_taken_out_and_the_pulse_kept() -> None:
+    """Two exposure / white-balance steps put a 1/f skirt into the spectrum whose peak sits at
+    the band's low edge; without the steps the pulse is read."""
+    from rppg_sdk.illumination import remove_steps
+
+    rng = np.random.default_rng(4)
+    t = np.arange(N) / FS
+    pulse = -0.002 * np.sin(2 * np.pi * 1.5 * t)[:, None] * BVP_BGR
+    skin = np.array([90.0, 110.0, 150.0]) * (1 + pulse + rng.normal(0, 0.0005, (N, 3)))
+    skin[100:] *= np.array([1.05, 1.04, 1.02])  # exposure and white balance
+    skin[220:] *= np.array([0.97, 0.95, 0.96])
+    def green_bpm(bgr: np.ndarray) -> float:
+        p = dsp.extract_pulse(bgr[:, ::-1], FS, dsp.PulseMethod.GREEN)
+        return dsp.estimate_heart_rate(p, FS).bpm
+
+    assert abs(green_bpm(skin) - 90.0) > 5.0  # the premise: the steps win
+    cleaned, n = remove_steps(skin)
+    assert n == 2
+    assert abs(green_bpm(cleaned) - 90.0) < 2.0
+    assert np.allclose(cleaned.mean(axis=0), skin.mean(axis=0), rtol=1e-9)
+
+
+def test_known_steps_are_removed_even_when_small() -> None:
+    from rppg_sdk.illumination import remove_steps
+
+    x = np.full((N, 1), 100.0)
+    x[150:] += 0.2  # far below the noise: only the flag can find it
+    flags = np.zeros(N, bool)
+    flags[150] = True
+    cleaned, n = remove_steps(x + np.random.default_rng(0).normal(0, 0.5, (N, 1)), flags)
+    assert n >= 1
+    with pytest.raises(ValueError, match="known_steps: expected 300 flags, got 3"):
+        remove_steps(x, [True, False, True])

@@ -25,9 +25,15 @@ import numpy.typing as npt
 
 from rppg_sdk import dsp
 
-__all__ = ["reference_share", "remove_reference"]
+__all__ = ["reference_share", "remove_reference", "remove_steps"]
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: A frame-to-frame change of the log skin colour this many robust standard deviations from the
+#: typical one is a step (exposure, white balance, a re-aligned face box), not pulse: a pulse
+#: changes the colour by about 0.1 % between frames, an exposure step by percent.
+STEP_THRESHOLD_SIGMA = 6.0
 
 # Below this mean (out of 255) a region is too dark to tell light from sensor noise.
 _MIN_MEAN = 2.0
@@ -107,3 +113,47 @@ def reference_share(
         near = band & ((np.abs(f - f0) <= hw) | (np.abs(f - 2.0 * f0) <= hw))
         best = max(best, float(p[near].sum()) / total)
     return best
+
+
+def remove_steps(
+    traces: npt.ArrayLike, known_steps: npt.ArrayLike | None = None
+) -> tuple[FloatArray, int]:
+    """Traces with sudden steps between frames taken out.
+
+    Cameras change exposure and white balance in steps, and a re-aligned face box steps the
+    mean skin colour: each step is broadband power that a spectrum reads as a slow "pulse" at
+    the band's low edge. In the log domain (steps are multiplicative) every frame-to-frame
+    change more than :data:`STEP_THRESHOLD_SIGMA` robust standard deviations from the median
+    change, in any channel, and every change at a ``known_steps`` frame, is replaced by the
+    median change; the traces are then rebuilt from the changes.
+
+    Parameters
+    ----------
+    traces
+        ``(T, C)`` positive mean colour traces on a uniform grid.
+    known_steps
+        ``(T,)`` truthy where a step is known to happen at that sample (the face box moved).
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The ``(T, C)`` traces (same means) and the number of steps removed.
+    """
+    x = np.asarray(traces, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 3:
+        raise ValueError(f"traces: expected (T, C) with T >= 3, got {x.shape}")
+    log = np.log(np.maximum(x, _MIN_MEAN))
+    d = np.diff(log, axis=0)
+    med = np.median(d, axis=0)
+    sigma = 1.4826 * np.median(np.abs(d - med), axis=0)
+    jump: BoolArray = np.any(np.abs(d - med) > STEP_THRESHOLD_SIGMA * sigma + 1e-12, axis=1)
+    if known_steps is not None:
+        k = np.asarray(known_steps, dtype=bool).reshape(-1)
+        if k.shape[0] != x.shape[0]:
+            raise ValueError(f"known_steps: expected {x.shape[0]} flags, got {k.shape[0]}")
+        jump |= k[1:]
+    d[jump] = med
+    rebuilt = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(d, axis=0)])
+    rebuilt += (log - rebuilt).mean(axis=0)
+    out: FloatArray = np.exp(rebuilt) * (x.mean(axis=0) / np.exp(rebuilt).mean(axis=0))
+    return out, int(jump.sum())

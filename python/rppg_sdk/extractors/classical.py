@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from rppg_sdk import dsp
 from rppg_sdk.extractors.base import Method, PulseWindow
-from rppg_sdk.illumination import remove_reference
+from rppg_sdk.illumination import remove_reference, remove_steps
 
 if TYPE_CHECKING:
     from rppg_sdk.roi import SkinObservation
@@ -246,6 +246,12 @@ class ClassicalExtractor:
         uni = np.asarray(dsp.resample_uniform(times, cols, fs).values, dtype=np.float64)
         traces = uni[:, :c]
         reference = uni[:, c:] if has_ref else None
+        # Exposure / white-balance steps and face-box re-alignments are steps, not pulse.
+        grid_s = times[0] + np.arange(traces.shape[0]) / fs
+        known = np.zeros(traces.shape[0], bool)
+        moved_at = times[1:][rows[1:, -1] > 0]
+        known[np.clip(np.searchsorted(grid_s, moved_at), 0, known.size - 1)] = True
+        traces, _ = remove_steps(traces, known)
         # Light that the surround sees too (flicker, exposure) is no pulse: regress it out.
         skin = traces
         if reference is not None:
