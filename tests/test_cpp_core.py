@@ -6,6 +6,7 @@ the `cmeel-eigen` wheel, as in the Python build.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -43,10 +44,19 @@ def test_cpp_build_ctest_install_and_consumer(
     build, prefix = tmp_path / "build", tmp_path / "install"
     gen = ["-G", "Ninja"] if shutil.which("ninja") else []
     _run(cmake, "-S", ROOT, "-B", build, *gen, f"-DCMAKE_PREFIX_PATH={eigen_prefix}",
-         f"-DCMAKE_INSTALL_PREFIX={prefix}")
+         f"-DCMAKE_INSTALL_PREFIX={prefix}", "-DRPPG_BUILD_FUZZERS=ON")
     _run(cmake, "--build", build, "-j", "2")
     out = _run("ctest", "--output-on-failure", cwd=build)
     assert "100% tests passed" in out
+    assert "fuzz_corpus_buffers" in out  # the fuzz corpus replays in ctest
+    # A fixed number of fuzz inputs per part (no sanitizers here: `nox -s sanitize` adds them;
+    # a broken contract still aborts).
+    for part in ("spectral", "resample", "buffers"):
+        proc = subprocess.run(
+            [str(build / "rppg_fuzz_core"), "-runs=300", "-seed=1"],
+            capture_output=True, text=True, timeout=600, env={**os.environ, "RPPG_FUZZ_PART": part},
+        )
+        assert proc.returncode == 0, f"fuzzing {part}:\n{proc.stdout}\n{proc.stderr}"
     _run(cmake, "--install", build)
     assert (prefix / "include" / "rppg" / "rppg.hpp").exists()
 

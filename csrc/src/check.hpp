@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,23 @@ inline std::string num(double v) {
   std::ostringstream s;
   s << v;
   return s.str();
+}
+
+// Largest magnitude accepted in a signal (as rppg_sdk.dsp): sums of many such values stay
+// finite. Spectra rescale internally, so their squares cannot overflow either.
+constexpr double kMaxAbsSignal = 1e150;
+
+// Throws std::invalid_argument unless every x[i] is finite with |x[i]| <= kMaxAbsSignal: a NaN
+// would otherwise come out as a confident-looking number, and a huge value overflow to NaN.
+inline void check_signal(const char* name, const double* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(std::abs(x[i]) <= kMaxAbsSignal)) {
+      std::ostringstream msg;
+      msg << name << ": expected finite values with |x| <= " << kMaxAbsSignal << ", got " << x[i]
+          << " at sample " << i;
+      throw std::invalid_argument(msg.str());
+    }
+  }
 }
 
 // The timestamp rule shared by both buffers: finite, and after the previous `what` (when there is

@@ -23,6 +23,10 @@ std::size_t resampled_length(const double* t, std::size_t n, double fs_hz) {
   const double span = t[n - 1] - t[0];
   RPPG_REQUIRE(std::isfinite(span) && span > 0,
           "resample_uniform: expected increasing timestamps, got a span of " + num(span) + " s");
+  // Beyond 2^53 samples the count is no longer exact in a double (and soon not a size_t).
+  RPPG_REQUIRE(span * fs_hz < 9007199254740992.0,
+               "resample_uniform: expected a span shorter than 2^53 samples, got " + num(span) +
+                   " s at " + num(fs_hz) + " Hz");
   // A tiny tolerance keeps the last sample when the span is an exact multiple of 1/fs.
   return static_cast<std::size_t>(std::floor(span * fs_hz + 1e-9)) + 1;
 }
@@ -34,6 +38,7 @@ void resample_uniform(const double* t, const double* v, std::size_t n, std::size
     RPPG_REQUIRE(t[i] > t[i - 1], "resample_uniform: expected strictly increasing timestamps, got " +
                                  num(t[i]) + " after " + num(t[i - 1]));
   }
+  detail::check_signal("resample_uniform: values", v, n * channels);
   std::size_t j = 0;  // t[j] <= tk < t[j + 1]
   for (std::size_t k = 0; k < m; ++k) {
     const double tk = std::min(t[0] + static_cast<double>(k) / fs_hz, t[n - 1]);
@@ -91,8 +96,11 @@ const DetrendFactors& detrend_factors(std::size_t m, double lambda) {
 
 void detrend(const double* x, std::size_t n, double lambda, double* out) {
   RPPG_REQUIRE(n >= 3, "detrend: expected at least 3 samples, got " + std::to_string(n));
-  RPPG_REQUIRE(std::isfinite(lambda) && lambda > 0,
-               "detrend: expected a finite lambda > 0, got " + num(lambda));
+  // Below 1e-6, 1 / lambda^2 overflows the factorisation to NaN (and such a detrend would
+  // remove nearly all of the signal anyway).
+  RPPG_REQUIRE(std::isfinite(lambda) && lambda >= 1e-6,
+               "detrend: expected a finite lambda >= 1e-6, got " + num(lambda));
+  detail::check_signal("detrend: x", x, n);
   const std::size_t m = n - 2;
   const DetrendFactors& F = detrend_factors(m, lambda);
   const std::vector<double>&inv_d = F.inv_d, &e = F.e, &f = F.f;
@@ -124,8 +132,9 @@ double detrend_lambda_for_cutoff(double fs_hz, double cutoff_hz) {
           "detrend_lambda_for_cutoff: expected 0 < cutoff_hz < fs_hz / 2, got cutoff " +
               num(cutoff_hz) + " Hz at " + num(fs_hz) + " Hz");
   const double wc = 2.0 * std::acos(-1.0) * cutoff_hz / fs_hz;
-  const double s = 2.0 - 2.0 * std::cos(wc);
-  return 1.0 / s;
+  // 2 - 2 cos(wc), written without the cancellation that makes it 0 (lambda inf) for tiny wc.
+  const double half_sin = std::sin(0.5 * wc);
+  return 1.0 / (4.0 * half_sin * half_sin);
 }
 
 std::vector<double> detrend(const std::vector<double>& x, double lambda) {
@@ -145,6 +154,7 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
               ", " + num(f_hi) + ")");
   RPPG_REQUIRE(std::isfinite(taper_hz) && taper_hz >= 0,
           "bandpass: expected taper_hz >= 0, got " + num(taper_hz));
+  detail::check_signal("bandpass: x", x, n);
   // Mirror-pad by up to n - 1 samples each side: the padded signal is continuous and the FFT's
   // circular wrap joins two mirrored ends, so the edges ring far less than with zero padding.
   const std::size_t pad = n - 1;

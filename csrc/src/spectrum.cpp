@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
 #include "fft.hpp"
 #include "rppg/signal.hpp"
 
@@ -18,6 +19,9 @@ namespace {
 
 constexpr double kSnrFloorDb = -100.0;
 constexpr double kSnrCeilDb = 100.0;
+// Longest FFT accepted (128 MiB of doubles): far beyond any heart-rate window; larger requests
+// are mistakes, and the next fast length of a value near SIZE_MAX does not exist.
+constexpr std::size_t kMaxNfft = std::size_t{1} << 24;
 
 std::string num(double v) {
   std::ostringstream s;
@@ -55,7 +59,18 @@ class Spectrogram {
     double mean = 0.0;
     for (double v : y) mean += v;
     mean /= static_cast<double>(n);
-    for (double& v : y) v -= mean;
+    double peak = 0.0;
+    for (double& v : y) {
+      v -= mean;
+      peak = std::max(peak, std::abs(v));
+    }
+    // Scale to a peak near 1 by a power of two (exact): squared sums of very large or very small
+    // signals would overflow or underflow. Heart rate and quality are ratios and do not see the
+    // scale; power() puts it back.
+    if (peak > 0) {
+      std::frexp(peak, &exponent_);
+      for (double& v : y) v = std::ldexp(v, -exponent_);
+    }
     const double lambda = c.detrend_lambda < 0
                               ? detrend_lambda_for_cutoff(c.fs_hz, 0.5 * c.f_lo_hz)
                               : c.detrend_lambda;
@@ -95,6 +110,9 @@ class Spectrogram {
     return p;
   }
 
+  // Power in the signal's own units (power() is of the rescaled signal).
+  double unscale(double p) const { return std::ldexp(p, 2 * exponent_); }
+
   // The continuous spectrum at any frequency: the segments' DTFT, same scaling as power().
   double power_at(double f_hz) const {
     const double theta = -2.0 * std::acos(-1.0) * f_hz / fs_;
@@ -121,6 +139,7 @@ class Spectrogram {
   double fs_;
   std::size_t len_, nfft_;
   double scale_ = 1.0;
+  int exponent_ = 0;  // the signal was scaled by 2^-exponent_
   std::vector<std::vector<double>> segments_;
 };
 
@@ -236,12 +255,16 @@ void validate(const SpectralConfig& c, std::size_t n) {
     fail("welch_segment: expected 0 or >= 8 samples, got " + std::to_string(c.welch_segment));
   }
   const std::size_t len = segment_length(c, n);
+  if (c.nfft > kMaxNfft) {
+    fail("nfft: expected at most " + std::to_string(kMaxNfft) + ", got " + std::to_string(c.nfft));
+  }
   if (c.nfft != 0 && c.nfft < len) {
     fail("nfft: expected at least the segment length " + std::to_string(len) + ", got " +
          std::to_string(c.nfft));
   }
-  if (!std::isfinite(c.detrend_lambda)) {
-    fail("detrend_lambda: expected a finite number (< 0 automatic), got " + num(c.detrend_lambda));
+  if (!std::isfinite(c.detrend_lambda) || (c.detrend_lambda > 0 && c.detrend_lambda < 1e-6)) {
+    fail("detrend_lambda: expected < 0 (automatic), 0 (mean only) or >= 1e-6, got " +
+         num(c.detrend_lambda));
   }
   if (!std::isfinite(c.half_harmonic_ratio) || !std::isfinite(c.missed_fundamental_ratio)) {
     fail("harmonic ratios: expected finite numbers");
@@ -262,16 +285,18 @@ std::size_t effective_nfft(const SpectralConfig& c, std::size_t n) {
 void power_spectrum(const double* x, std::size_t n, const SpectralConfig& c, double* freqs_out,
                     double* power_out) {
   validate(c, n);
+  detail::check_signal("signal", x, n);
   const Spectrogram sg(x, n, c);
   const std::vector<double> p = sg.power();
   for (std::size_t k = 0; k < p.size(); ++k) {
     freqs_out[k] = static_cast<double>(k) * sg.df();
-    power_out[k] = p[k];
+    power_out[k] = sg.unscale(p[k]);
   }
 }
 
 HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const SpectralConfig& c) {
   validate(c, n);
+  detail::check_signal("signal", x, n);
   const Spectrogram sg(x, n, c);
   const std::vector<double> p = sg.power();
   const double df = sg.df();
@@ -291,7 +316,8 @@ HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const Spectr
   bool halved = false;
   if (c.half_harmonic_ratio > 0 && main.power > 0) {
     const double half = main.f_hz / 2.0;
-    const double lo = std::max(c.f_lo_hz, half - tol), hi = half + tol;
+    // Partners are searched inside the band only: a wide tolerance must not reach out of it.
+    const double lo = std::max(c.f_lo_hz, half - tol), hi = std::min(c.f_hi_hz, half + tol);
     // Bin powers sit at most a little below the refined peaks: screen with a 20% margin.
     const bool may = best_local_bin(p, df, lo, hi) > 0.8 * c.half_harmonic_ratio * main.power;
     const Peak low = may ? local_peak(sg, p, lo, hi, true) : Peak{};
@@ -306,7 +332,7 @@ HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const Spectr
   if (!halved && c.missed_fundamental_ratio > 0 && main.power > 0 &&
       3.0 * main.f_hz + tol < c.fs_hz / 2.0) {
     const double dbl = 2.0 * main.f_hz;
-    const double lo = dbl - tol, hi = std::min(c.f_hi_hz, dbl + tol);
+    const double lo = std::max(c.f_lo_hz, dbl - tol), hi = std::min(c.f_hi_hz, dbl + tol);
     const bool may = best_local_bin(p, df, lo, hi) > 0.8 * c.missed_fundamental_ratio * main.power;
     const Peak high = may ? local_peak(sg, p, lo, hi, true) : Peak{};
     if (high.found && high.power > c.missed_fundamental_ratio * main.power) {
@@ -330,6 +356,7 @@ HeartRateResult estimate_heart_rate(const std::vector<double>& x, const Spectral
 SignalQuality signal_quality(const double* x, std::size_t n, double f0_hz,
                              const SpectralConfig& c) {
   validate(c, n);
+  detail::check_signal("signal", x, n);
   if (!(std::isfinite(f0_hz) && f0_hz > 0)) {
     throw std::invalid_argument("f0_hz: expected > 0, got " + num(f0_hz));
   }

@@ -152,6 +152,49 @@ int main() {
   bad.f_hi_hz = 20.0;
   expect_invalid([&] { rppg::estimate_heart_rate(tone(1.0, 30, 300), bad); }, "band above Nyquist");
 
+  // Found by the fuzzer (csrc/fuzz): each case once gave a wrong number, UB or a hang instead
+  // of std::invalid_argument or the right answer.
+  auto huge = tone(1.2, 30, 300);
+  huge[17] = 1.7e308;  // finite, but its sums overflow: the band-pass returned all NaN
+  expect_invalid([&] { rppg::bandpass(huge, 30, 0.7, 4.0, 0.1); }, "band-pass of a 1.7e308 sample");
+  expect_invalid([&] { rppg::detrend(huge, 100.0); }, "detrend of a 1.7e308 sample");
+  auto with_nan = tone(1.2, 30, 300);
+  with_nan[5] = std::nan("");  // estimate_heart_rate answered 42 bpm with a NaN SNR
+  expect_invalid([&] { rppg::estimate_heart_rate(with_nan, cfg); }, "heart rate of a NaN signal");
+  const auto plain = rppg::estimate_heart_rate(tone(1.3, 30, 300), cfg);
+  for (double scale : {1e-160, 1e-300, 1e150}) {  // squares under/overflow without rescaling
+    auto scaled = tone(1.3, 30, 300);
+    for (double& v : scaled) v *= scale;
+    const auto r = rppg::estimate_heart_rate(scaled, cfg);
+    expect(std::abs(r.frequency_hz - plain.frequency_hz) < 1e-9 &&
+               std::abs(r.snr_db - plain.snr_db) < 1e-9 &&
+               std::abs(r.irrelevant_power_ratio - plain.irrelevant_power_ratio) < 1e-12,
+           "heart rate does not depend on the signal's scale " + std::to_string(scale) + ": " +
+               std::to_string(r.bpm()) + " bpm, SNR " + std::to_string(r.snr_db));
+  }
+  rppg::SpectralConfig tiny_lambda = cfg;
+  tiny_lambda.detrend_lambda = 1e-300;  // 1 / lambda^2 overflowed the detrender: a NaN SNR
+  expect_invalid([&] { rppg::estimate_heart_rate(tone(1.0, 30, 300), tiny_lambda); },
+                 "detrend lambda of 1e-300");
+  expect_invalid([] { rppg::detrend(tone(1.0, 30, 300), 1e-300); }, "detrend with lambda 1e-300");
+  rppg::SpectralConfig wide = cfg;
+  wide.snr_halfwidth_hz = 1e3;  // the harmonic guard searched up to Nyquist and left the band
+  for (double f : {0.8, 1.5, 3.9}) {
+    const auto r = rppg::estimate_heart_rate(tone(f, 30, 300, 1.5), wide);
+    expect(r.frequency_hz >= wide.f_lo_hz && r.frequency_hz <= wide.f_hi_hz,
+           "heart rate with a 1 kHz SNR half-width stays in the band: " + std::to_string(r.bpm()));
+  }
+  rppg::SpectralConfig absurd = cfg;
+  absurd.nfft = static_cast<std::size_t>(-1);  // next_fast_length wrapped to 0 and spun forever
+  expect_invalid([&] { rppg::estimate_heart_rate(tone(1.0, 30, 300), absurd); }, "nfft of 2^64-1");
+  const double gap[2] = {0.0, 1e300};  // span * fs cast to size_t: undefined behaviour
+  expect_invalid([&] { rppg::resampled_length(gap, 2, 30.0); }, "resampling a 1e300 s gap");
+  const double pi = std::acos(-1.0);
+  const double wc = 2 * pi * 1e-9 / 30.0;  // 2 - 2 cos(wc) cancelled to 0: lambda was inf
+  const double lam = rppg::detrend_lambda_for_cutoff(30.0, 1e-9);
+  expect(std::abs(lam * wc * wc - 1.0) < 1e-6, "detrend lambda for a tiny cut-off: " +
+                                                    std::to_string(lam));
+
   if (failures == 0) std::printf("all C++ core tests passed\n");
   return failures == 0 ? 0 : 1;
 }

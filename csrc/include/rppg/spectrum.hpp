@@ -21,7 +21,7 @@ struct SpectralConfig {
   std::size_t welch_segment = 0;
   /// Smoothness-priors detrend before the spectrum (lambda in samples). < 0 (default): automatic,
   /// the lambda whose cut-off is half the band's low edge at this rate (so the band itself is
-  /// not attenuated, at any fs); 0: remove only the mean.
+  /// not attenuated, at any fs); 0: remove only the mean; otherwise >= 1e-6.
   double detrend_lambda = -1.0;
   /// Harmonic guard: report half the peak frequency when the spectrum there holds more than this
   /// share of the peak's power.
