@@ -171,11 +171,6 @@ print(json.dumps({
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._measure imports tqdm unconditionally, so `rppg-sdk measure` needs the demo "
-    "extra; drop this mark once the progress bar is optional",
-)
 def test_measure_runs_on_the_runtime_install(runtime_bin: Path, tmp_path: Path) -> None:
     video = tmp_path / "noise.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (160, 120))

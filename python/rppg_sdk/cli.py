@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, TypeError) as exc:
         print(f"rppg-sdk {args.command}: {exc}", file=sys.stderr)
         return 2
+    except ImportError as exc:  # an optional extra (the demo's renderer, plots) is missing
+        print(f"rppg-sdk {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -209,9 +212,26 @@ def _demo(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- measure
 
 
-def _measure(args: argparse.Namespace) -> int:
-    from tqdm import tqdm  # noqa: PLC0415
+def _progress(total: int | None, desc: str, disable: bool) -> Any:
+    """A tqdm bar where the demo extra installed tqdm; otherwise no bar (the runtime install
+    measures files too)."""
+    try:
+        from tqdm import tqdm  # noqa: PLC0415
+    except ImportError:
+        import contextlib  # noqa: PLC0415
 
+        class _NoBar(contextlib.nullcontext):  # type: ignore[type-arg]
+            def update(self, _n: int = 1) -> None:
+                pass
+
+            def set_postfix(self, **_kw: Any) -> None:
+                pass
+
+        return _NoBar()
+    return tqdm(total=total, unit="frame", desc=desc, disable=disable)
+
+
+def _measure(args: argparse.Namespace) -> int:
     from rppg_sdk.monitor import HeartRateMonitor  # noqa: PLC0415
     from rppg_sdk.video import probe_video  # noqa: PLC0415
 
@@ -224,12 +244,7 @@ def _measure(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     with (
         HeartRateMonitor(opts) as monitor,
-        tqdm(
-            total=info.frame_count or None,
-            unit="frame",
-            desc=Path(args.video).name,
-            disable=args.no_progress,
-        ) as bar,
+        _progress(info.frame_count or None, Path(args.video).name, args.no_progress) as bar,
     ):
         for r in monitor.process_video(args.video, on_frame=lambda _i: bar.update(1)):
             readings.append(r)
@@ -309,8 +324,9 @@ def _has_display() -> tuple[bool, str]:
         cv2.destroyWindow("rppg-sdk")
     except cv2.error:
         return False, (
-            "this OpenCV has no GUI support (opencv-python-headless); install the GUI extra: "
-            'pip install "rppg-sdk[gui]"'
+            "this OpenCV has no GUI support: a headless OpenCV (opencv-python-headless) shadows "
+            "the one rppg-sdk installs; `pip uninstall -y opencv-python-headless "
+            "opencv-contrib-python && pip install opencv-contrib-python` restores it"
         )
     return True, ""
 
