@@ -113,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = [r for r in read_records(args.readings) if r.method != "dsp"]
     by: dict[tuple[str, str], list[ReadingRecord]] = defaultdict(list)
     for r in records:
-        by[(r.method_used, r.split)].append(r)
+        # Readings name the method that ran ("mono" for POS on grey video, the model's name).
+        used = r.method if r.method_used == "model" else r.method_used
+        by[(used, r.split)].append(r)
     methods = sorted({m for m, split in by if split == "tune"})
     classical = [r for m in ("pos", "chrom", "green", "mono") for r in by.get((m, "tune"), [])]
     out: dict[str, Any] = {

@@ -128,7 +128,7 @@ def test_model_extractor_stitches_chunks_into_the_pulse_window() -> None:
         ext.push(_obs(c), i / FPS)
     w = ext.pulse_window(329 / FPS, 10.0, 5.0)  # VIDEO use: waits for the chunks in flight
     assert w is not None and backend.calls >= 6
-    assert w.method_name == "model" and w.traces is None and w.input_channels == 3
+    assert w.method_name == backend.spec.name and w.traces is None and w.input_channels == 3
     assert w.fs_hz == backend.spec.fps_hz and np.all(np.diff(w.times_s) > 0)
     assert abs(_peak_hz(w.pulse, w.fs_hz) - HZ) < 0.05
     ext.reset()

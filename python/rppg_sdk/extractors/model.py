@@ -311,7 +311,8 @@ class ModelExtractor:
 
     @property
     def method_name(self) -> str:
-        return Method.MODEL.value
+        # The model's own name ("physnet", "autohr"): each has its own fitted confidence.
+        return str(self.backend.spec.name) or Method.MODEL.value
 
     @property
     def dropped_chunks(self) -> int:
