@@ -21,8 +21,24 @@ namespace py = pybind11;
 namespace {
 
 using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+// Frames of either dtype, named in the stubs as numpy.typing does (py::array reads "ndarray",
+// which strict mypy rejects without type arguments).
+class AnyArray : public py::array {
+ public:
+  using py::array::array;
+};
+}  // namespace
+
+namespace pybind11::detail {
+template <>
+struct handle_type_name<AnyArray> {
+  static constexpr auto name = const_name("numpy.typing.NDArray[typing.Any]");
+};
+}  // namespace pybind11::detail
+
+namespace {
 // Typed tuples so that the generated stubs (`nox -s stubs`) name the arrays returned.
-using FramesAndTimes = py::typing::Tuple<py::array, Doubles>;
+using FramesAndTimes = py::typing::Tuple<AnyArray, Doubles>;
 using ValuesAndTimes = py::typing::Tuple<Doubles, Doubles>;
 
 std::string shape_str(const py::array& a) {
