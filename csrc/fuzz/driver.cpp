@@ -143,8 +143,11 @@ int main(int argc, char** argv) {
     std::vector<std::filesystem::path> files;
     if (std::filesystem::is_directory(p)) {
       for (const auto& e : std::filesystem::directory_iterator(p)) files.push_back(e.path());
-    } else {
+    } else if (std::filesystem::is_regular_file(p)) {
       files.push_back(p);
+    } else {
+      std::fprintf(stderr, "driver: no such file or directory: %s\n", p.c_str());
+      return 2;
     }
     for (const auto& f : files) {
       crash_path = prefix + "crash-replay-" + f.filename().string();

@@ -24,6 +24,8 @@ while [ $# -gt 0 ]; do
     *) echo "sanitize.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+mkdir -p "$build"
+build="$(cd "$build" && pwd)"  # the fuzzer runs inside it: relative paths would dangle
 python="$(command -v "${PYTHON:-python3}")"
 # The pip-installed cmake and ninja live beside the interpreter of a virtual environment.
 PATH="$(cd "$(dirname "$python")" && pwd):$PATH"
