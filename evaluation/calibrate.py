@@ -28,6 +28,9 @@ __all__ = ["fit_method", "main", "reliability_table"]
 
 #: L2 penalty on the coefficients (not the intercept): a few hundred readings per method.
 RIDGE = 0.01
+#: Weight of a no-pulse reading in the fit: a confident reading where there is no pulse at all (a
+#: heart rate shown for a mannequin, a seat, a photo) costs more than a missed true one.
+NO_PULSE_WEIGHT = 4.0
 MIN_OWN_READINGS = 60
 BANDS = ((0.0, 0.3), (0.3, 0.6), (0.6, 0.8), (0.8, 1.01))
 
@@ -40,6 +43,7 @@ def _inputs(r: ReadingRecord) -> ConfidenceInputs:
         window_fraction=r.window_fraction,
         edge_distance_bpm=r.edge_distance_bpm,
         reference_share=r.reference_share,
+        harmonic_ratio=r.harmonic_ratio,
     )
 
 
@@ -56,6 +60,8 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         raise ValueError(f"records: expected at least 20 readings to fit, got {len(usable)}")
     x = np.array([(1.0, *_inputs(r).features()) for r in usable])
     y = np.array([_label(r) for r in usable])
+    weight = np.array([1.0 if r.has_pulse else NO_PULSE_WEIGHT for r in usable])
+    weight /= weight.mean()
     # Scale the features so one ridge suits all of them.
     scale = np.maximum(x.std(axis=0), 1e-6)
     scale[0] = 1.0
@@ -64,8 +70,8 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         z = xs @ w
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-        nll = float(np.sum(np.logaddexp(0.0, z) - y * z)) / len(y)
-        grad = xs.T @ (p - y) / len(y)
+        nll = float(np.sum(weight * (np.logaddexp(0.0, z) - y * z))) / len(y)
+        grad = xs.T @ (weight * (p - y)) / len(y)
         nll += RIDGE * float(np.sum(w[1:] ** 2))
         grad[1:] += 2.0 * RIDGE * w[1:]
         return nll, grad
@@ -78,6 +84,7 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         ipr_coef=round(float(w[2]), 4),
         reference_coef=round(float(w[3]), 4),
         move_coef=round(float(w[4]), 4),
+        harmonic_coef=round(float(w[5]), 4),
     )
 
 

@@ -48,6 +48,7 @@ class ReadingRecord:
     window_fraction: float
     edge_distance_bpm: float
     reference_share: float
+    harmonic_ratio: float
 
     @property
     def has_pulse(self) -> bool:

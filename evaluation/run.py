@@ -51,6 +51,7 @@ def _record(
         window_fraction=float(ev.window_fraction) if ev else 1.0,
         edge_distance_bpm=float(ev.edge_distance_bpm) if ev else math.inf,
         reference_share=float(ev.reference_share) if ev else 0.0,
+        harmonic_ratio=float(ev.harmonic_ratio) if ev else math.nan,
     )
 
 
@@ -141,6 +142,7 @@ def measure_traces() -> list[ReadingRecord]:
                     1.0,
                     math.inf,
                     0.0,
+                    math.nan,
                 )
             )
     return out

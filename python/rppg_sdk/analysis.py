@@ -6,7 +6,11 @@ across windows) -> :class:`~rppg_sdk.confidence.ConfidenceModel` -> :class:`Hear
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
 
 from rppg_sdk import dsp
 from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel, calibrated_model
@@ -16,6 +20,8 @@ from rppg_sdk.reading import HeartRateReading, ReadingStatus
 from rppg_sdk.tracking import HeartRateTracker, TrackerOptions
 
 __all__ = ["PulseAnalyzer"]
+
+FloatArray = npt.NDArray[np.float64]
 
 
 class PulseAnalyzer:
@@ -55,6 +61,18 @@ class PulseAnalyzer:
         self._confidence = confidence
         self._tracker = HeartRateTracker(tracker)
 
+    def _harmonic_ratio(self, pulse: FloatArray, fs_hz: float, bpm: float) -> float:
+        """Power within the SNR half-width of twice ``bpm`` over that around ``bpm``."""
+        f0 = bpm / 60.0
+        hw = self._spectral.snr_halfwidth_bpm / 60.0
+        if 2.0 * f0 + hw >= fs_hz / 2.0:
+            return math.nan
+        spec = dsp.power_spectrum(pulse, fs_hz, self._spectral)
+        f, p = spec.freqs_hz, spec.power
+        p1 = float(p[np.abs(f - f0) <= hw].sum())
+        p2 = float(p[np.abs(f - 2.0 * f0) <= hw].sum())
+        return p2 / p1 if p1 > 0 else math.nan
+
     def reset(self) -> None:
         """Forget the tracked rate (a new face or a new stream)."""
         self._tracker.reset()
@@ -86,6 +104,7 @@ class PulseAnalyzer:
             else reference_share(window.reference, fs, est.bpm, self._spectral)
         )
         evidence = ConfidenceInputs(
+            harmonic_ratio=self._harmonic_ratio(pulse, fs, est.bpm),
             snr_db=est.snr_db,
             irrelevant_power_ratio=raw_ipr,
             face_fraction=1.0,

@@ -12,6 +12,8 @@ fitted per pulse method (:class:`ConfidenceModel`):
   (:func:`rppg_sdk.illumination.reference_share`). A rate the background shows too is light
   (flicker), not pulse.
 * **Face box re-alignments** inside the window (each is a step in the skin colour).
+* **Harmonic ratio**: the power at twice the rate over the power at the rate. A pulse has a
+  second harmonic; a flicker or a codec's periodic artefact is a bare sinusoid.
 
 Two terms multiply the logistic and are not fitted: the share of a full window the data covers
 (short windows resolve less) and the distance from the band's edges (a peak on an edge is the
@@ -46,6 +48,8 @@ CALIBRATION_FILE = Path(__file__).with_name("confidence.json")
 
 # SNR beyond this range carries no more information; clipping keeps the logistic well behaved.
 _SNR_RANGE_DB = (-15.0, 15.0)
+# Harmonic ratio assumed where the second harmonic is past Nyquist: a typical pulse's.
+_NO_HARMONIC_EVIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,11 @@ class ConfidenceInputs:
     reference_share
         Share of a non-skin region's in-band power at the reported rate, 0..1 (0 without a
         reference region).
+    harmonic_ratio
+        Power around twice the reported rate over the power around it. A blood-volume pulse is
+        no sinusoid (fast systolic rise, slow fall): its second harmonic holds a fifth to a half
+        of the fundamental's power; a light flicker or a codec's periodic artefact holds almost
+        none. ``nan`` (no evidence) when twice the rate lies past the Nyquist frequency.
     """
 
     snr_db: float
@@ -78,13 +87,18 @@ class ConfidenceInputs:
     window_fraction: float = 1.0
     edge_distance_bpm: float = math.inf
     reference_share: float = 0.0
+    harmonic_ratio: float = math.nan
 
-    def features(self) -> tuple[float, float, float, float]:
-        """The fitted model's inputs: clipped SNR, IPR, reference share, box moves."""
+    def features(self) -> tuple[float, float, float, float, float]:
+        """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, and the
+        harmonic ratio in decades (``log10``, clipped to -3..1; 0.3 of the fundamental, typical
+        of a pulse, where there is no evidence)."""
         snr = min(max(self.snr_db, _SNR_RANGE_DB[0]), _SNR_RANGE_DB[1])
         ipr = min(max(self.irrelevant_power_ratio, 0.0), 1.0)
         ref = min(max(self.reference_share, 0.0), 1.0)
-        return snr, ipr, ref, float(max(0, self.box_moves))
+        ratio = self.harmonic_ratio if math.isfinite(self.harmonic_ratio) else _NO_HARMONIC_EVIDENCE
+        harm = min(max(math.log10(max(ratio, 1e-3)), -3.0), 1.0)
+        return snr, ipr, ref, float(max(0, self.box_moves)), harm
 
 
 @dataclass(frozen=True)
@@ -92,14 +106,16 @@ class ConfidenceModel:
     """Maps :class:`ConfidenceInputs` to the probability of a reading within 5 bpm.
 
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
-    move_coef * box_moves)`` times ``face_fraction``, ``sqrt(window_fraction)`` and the
+    move_coef * box_moves + harmonic_coef * log10(harmonic_ratio))`` times ``face_fraction``,
+    ``sqrt(window_fraction)`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
     the fitted model of a method.
 
     Parameters
     ----------
-    intercept, snr_coef, ipr_coef, reference_coef, move_coef
-        Logistic coefficients (per dB of SNR, per unit of the ratios, per re-alignment).
+    intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef
+        Logistic coefficients (per dB of SNR, per unit of the ratios, per re-alignment, per
+        decade of the harmonic ratio).
     edge_margin_bpm
         Rates closer than this to a band edge lose confidence linearly (0 on the edge).
     """
@@ -109,16 +125,18 @@ class ConfidenceModel:
     ipr_coef: float = -4.0
     reference_coef: float = -6.0
     move_coef: float = -0.3
+    harmonic_coef: float = 0.0
     edge_margin_bpm: float = 4.0
 
     def logit(self, x: ConfidenceInputs) -> float:
-        snr, ipr, ref, moves = x.features()
+        snr, ipr, ref, moves, harm = x.features()
         return (
             self.intercept
             + self.snr_coef * snr
             + self.ipr_coef * ipr
             + self.reference_coef * ref
             + self.move_coef * moves
+            + self.harmonic_coef * harm
         )
 
     def __call__(self, x: ConfidenceInputs) -> float:
