@@ -1,19 +1,14 @@
-"""What a confidence means: error per confidence band over random semi-synthetic clips.
+"""What a confidence means, end to end on random semi-synthetic clips (not the evaluation
+suite the confidence was fitted on): confident readings are accurate.
 
-This is how :data:`rppg_sdk.confidence.CALIBRATION` was measured (seeds 1 and 2, 40 clips each):
-
-    pytest -m slow -s tests/test_monitor_confidence.py           # RPPG_CALIB_SEED, RPPG_CALIB_CLIPS
-
-The fast test runs a handful of clips and checks the ordering the calibration relies on.
+The fit itself and its reliability are checked in ``tests/test_confidence_calibration.py``.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
-import pytest
 from conftest import require_module
 from rppg_sdk.monitor import HeartRateMonitor, MonitorOptions
 
@@ -121,15 +116,3 @@ def test_confidence_orders_error_on_a_few_clips() -> None:
     pulse = [r for r in rows if r["truth"] is not None]
     hi = [abs(r["bpm"] - r["truth"]) for r in pulse if r["conf"] >= 0.6]
     assert hi and np.mean(hi) < 3.0
-
-
-@pytest.mark.slow
-def test_calibration_table() -> None:
-    seed = int(os.environ.get("RPPG_CALIB_SEED", "1"))
-    n = int(os.environ.get("RPPG_CALIB_CLIPS", "40"))
-    rows = run(seed, n)
-    report(rows)
-    t = table(rows)
-    assert t["0.9-1.0"][1] < t["0.0-0.3"][1]
-    still_np = [r["conf"] for r in rows if r["truth"] is None and not r["moving"]]
-    assert all(c < 0.3 for c in still_np)
