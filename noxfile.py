@@ -33,7 +33,8 @@ def lint(session: nox.Session) -> None:
     # NVIDIA's index: the stubs alone are what mypy needs.
     session.install("--no-deps", "tensorrt-stubs")
     session.run(
-        "ruff", "check", "python", "tests", "training", "deploy", "benchmarks", "noxfile.py"
+        "ruff", "check", "python", "tests", "training", "deploy", "benchmarks", "evaluation",
+        "noxfile.py",
     )
     session.run("mypy", "python/rppg_sdk")
     # The TensorRT code against the real TensorRT 10 API: the stubs, repaired so mypy uses them

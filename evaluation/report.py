@@ -11,7 +11,11 @@ import numpy as np
 
 from evaluation.metrics import CONFIDENT, WITHIN_BPM, ReadingRecord, summarize
 
-__all__ = ["reliability_plot", "tables"]
+__all__ = ["BLIND_GUESS_BPM", "per_recording", "reliability_plot", "tables"]
+
+#: A resting adult's typical heart rate: the error of answering this without measuring anything
+#: is the floor every real-data MAE must be read against.
+BLIND_GUESS_BPM = 75.0
 
 
 def _f(x: float, fmt: str = "{:.2f}") -> str:
@@ -60,6 +64,10 @@ def per_recording(records: Sequence[ReadingRecord], set_name: str) -> str:
     lines = [f"\n{set_name}: per-recording median reading vs truth (MAE over recordings)"]
     for method, e in sorted(errs.items()):
         lines.append(f"  {method:8s} {np.mean(e):6.2f} bpm over {len(e)} recordings")
+    # What no measurement at all scores: the population's resting mean for every recording.
+    truths = {clip: recs[0].truth_bpm for (_, clip), recs in by.items()}
+    blind = np.mean([abs(BLIND_GUESS_BPM - t) for t in truths.values()])
+    lines.append(f"  blind guess ({BLIND_GUESS_BPM:g} bpm for every recording): {blind:6.2f} bpm")
     return "\n".join(lines)
 
 
