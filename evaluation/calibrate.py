@@ -44,6 +44,7 @@ def _inputs(r: ReadingRecord) -> ConfidenceInputs:
         edge_distance_bpm=r.edge_distance_bpm,
         reference_share=r.reference_share,
         harmonic_ratio=r.harmonic_ratio,
+        motion_share=r.motion_share,
     )
 
 
@@ -85,6 +86,7 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         reference_coef=round(float(w[3]), 4),
         move_coef=round(float(w[4]), 4),
         harmonic_coef=round(float(w[5]), 4),
+        motion_coef=round(float(w[6]), 4),
     )
 
 

@@ -49,6 +49,7 @@ class ReadingRecord:
     edge_distance_bpm: float
     reference_share: float
     harmonic_ratio: float
+    motion_share: float
 
     @property
     def has_pulse(self) -> bool:

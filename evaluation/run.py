@@ -52,6 +52,7 @@ def _record(
         edge_distance_bpm=float(ev.edge_distance_bpm) if ev else math.inf,
         reference_share=float(ev.reference_share) if ev else 0.0,
         harmonic_ratio=float(ev.harmonic_ratio) if ev else math.nan,
+        motion_share=float(ev.motion_share) if ev else 0.0,
     )
 
 
@@ -143,6 +144,7 @@ def measure_traces() -> list[ReadingRecord]:
                     math.inf,
                     0.0,
                     math.nan,
+                    0.0,
                 )
             )
     return out

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from rppg_sdk import dsp
 from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel, calibrated_model
 from rppg_sdk.extractors.base import PulseWindow
-from rppg_sdk.illumination import reference_share
+from rppg_sdk.illumination import power_share_at, reference_share
 from rppg_sdk.reading import HeartRateReading, ReadingStatus
 from rppg_sdk.tracking import HeartRateTracker, TrackerOptions
 
@@ -115,6 +115,11 @@ class PulseAnalyzer:
                 60.0 * self.band_hz[1] - est.bpm,
             ),
             reference_share=share,
+            motion_share=(
+                0.0
+                if window.motion is None
+                else power_share_at(window.motion, fs, est.bpm, self._spectral)
+            ),
         )
         model = self._confidence or calibrated_model(window.method_name)
         conf = model(evidence)

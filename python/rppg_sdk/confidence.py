@@ -14,6 +14,9 @@ fitted per pulse method (:class:`ConfidenceModel`):
 * **Face box re-alignments** inside the window (each is a step in the skin colour).
 * **Harmonic ratio**: the power at twice the rate over the power at the rate. A pulse has a
   second harmonic; a flicker or a codec's periodic artefact is a bare sinusoid.
+* **Motion share**: how much of the head's own motion (the face's shift inside the crop, by
+  phase correlation) lies at the reported rate: nodding or talking at a rate puts it into the
+  skin colour.
 
 Two terms multiply the logistic and are not fitted: the share of a full window the data covers
 (short windows resolve less) and the distance from the band's edges (a peak on an edge is the
@@ -78,6 +81,9 @@ class ConfidenceInputs:
         no sinusoid (fast systolic rise, slow fall): its second harmonic holds a fifth to a half
         of the fundamental's power; a light flicker or a codec's periodic artefact holds almost
         none. ``nan`` (no evidence) when twice the rate lies past the Nyquist frequency.
+    motion_share
+        Share of the head motion's in-band power at the reported rate (0..1; 0 where motion is
+        not measured). Nodding or talking at a rate colours the skin at that rate.
     """
 
     snr_db: float
@@ -88,8 +94,9 @@ class ConfidenceInputs:
     edge_distance_bpm: float = math.inf
     reference_share: float = 0.0
     harmonic_ratio: float = math.nan
+    motion_share: float = 0.0
 
-    def features(self) -> tuple[float, float, float, float, float]:
+    def features(self) -> tuple[float, float, float, float, float, float]:
         """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, and the
         harmonic ratio in decades (``log10``, clipped to -3..1; 0.3 of the fundamental, typical
         of a pulse, where there is no evidence)."""
@@ -98,7 +105,8 @@ class ConfidenceInputs:
         ref = min(max(self.reference_share, 0.0), 1.0)
         ratio = self.harmonic_ratio if math.isfinite(self.harmonic_ratio) else _NO_HARMONIC_EVIDENCE
         harm = min(max(math.log10(max(ratio, 1e-3)), -3.0), 1.0)
-        return snr, ipr, ref, float(max(0, self.box_moves)), harm
+        motion = min(max(self.motion_share, 0.0), 1.0)
+        return snr, ipr, ref, float(max(0, self.box_moves)), harm, motion
 
 
 @dataclass(frozen=True)
@@ -106,16 +114,17 @@ class ConfidenceModel:
     """Maps :class:`ConfidenceInputs` to the probability of a reading within 5 bpm.
 
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
-    move_coef * box_moves + harmonic_coef * log10(harmonic_ratio))`` times ``face_fraction``,
+    move_coef * box_moves + harmonic_coef * log10(harmonic_ratio) + motion_coef *
+    motion_share)`` times ``face_fraction``,
     ``sqrt(window_fraction)`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
     the fitted model of a method.
 
     Parameters
     ----------
-    intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef
-        Logistic coefficients (per dB of SNR, per unit of the ratios, per re-alignment, per
-        decade of the harmonic ratio).
+    intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef, motion_coef
+        Logistic coefficients (per dB of SNR, per unit of the ratios and shares, per
+        re-alignment, per decade of the harmonic ratio).
     edge_margin_bpm
         Rates closer than this to a band edge lose confidence linearly (0 on the edge).
     """
@@ -126,10 +135,11 @@ class ConfidenceModel:
     reference_coef: float = -6.0
     move_coef: float = -0.3
     harmonic_coef: float = 0.0
+    motion_coef: float = -4.0
     edge_margin_bpm: float = 4.0
 
     def logit(self, x: ConfidenceInputs) -> float:
-        snr, ipr, ref, moves, harm = x.features()
+        snr, ipr, ref, moves, harm, motion = x.features()
         return (
             self.intercept
             + self.snr_coef * snr
@@ -137,6 +147,7 @@ class ConfidenceModel:
             + self.reference_coef * ref
             + self.move_coef * moves
             + self.harmonic_coef * harm
+            + self.motion_coef * motion
         )
 
     def __call__(self, x: ConfidenceInputs) -> float:

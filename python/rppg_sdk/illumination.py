@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from rppg_sdk import dsp
 
-__all__ = ["reference_share", "remove_reference", "remove_steps"]
+__all__ = ["power_share_at", "reference_share", "remove_reference", "remove_steps"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -97,14 +97,34 @@ def reference_share(
     """Share (0-1) of the reference region's in-band power within ``snr_halfwidth_bpm`` of
     ``bpm`` and its second harmonic, the strongest channel counting; 0 when the reference is
     flat. Compare with the share a flat spectrum puts there (about 0.1 for a 10 s window)."""
+    r = np.asarray(reference, dtype=np.float64)
+    return power_share_at(_relative(r.reshape(r.shape[0], -1)), fs_hz, bpm, options)
+
+
+def power_share_at(
+    traces: npt.ArrayLike,
+    fs_hz: float,
+    bpm: float,
+    options: dsp.SpectralOptions | None = None,
+) -> float:
+    """Share (0-1) of a signal's in-band power within ``snr_halfwidth_bpm`` of ``bpm`` and of
+    twice ``bpm``, the strongest of its ``(T, C)`` channels counting; 0 for flat signals.
+
+    Used for any signal that should *not* pulse at the heart rate: the light of a non-skin
+    region (:func:`reference_share`), the head's motion.
+    """
     opts = options or dsp.SpectralOptions()
-    r = _relative(np.asarray(reference, dtype=np.float64).reshape(len(reference), -1))  # type: ignore[arg-type]
+    x = np.asarray(traces, dtype=np.float64)
+    x = x.reshape(x.shape[0], -1)
     lo, hi = opts.band_hz
     hw = opts.snr_halfwidth_bpm / 60.0
     f0 = bpm / 60.0
     best = 0.0
-    for c in range(r.shape[1]):
-        spec = dsp.power_spectrum(r[:, c], fs_hz, opts)
+    for c in range(x.shape[1]):
+        col = x[:, c] - x[:, c].mean()
+        if not np.any(np.abs(col) > 0):
+            continue
+        spec = dsp.power_spectrum(col, fs_hz, opts)
         f, p = spec.freqs_hz, spec.power
         band = (f >= lo) & (f <= hi)
         total = float(p[band].sum())

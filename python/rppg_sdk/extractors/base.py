@@ -61,6 +61,9 @@ class PulseWindow:
     reference
         The mean traces ``(T, C)`` of a non-skin region beside the skin on the same grid
         (:mod:`rppg_sdk.illumination`), or ``None`` when the ROI has none.
+    motion
+        The face's position inside the crop ``(T, 2)`` (x, y in crop pixels) on the same grid,
+        or ``None`` where it is not measured (models).
     """
 
     times_s: FloatArray
@@ -71,6 +74,7 @@ class PulseWindow:
     input_channels: int
     traces: FloatArray | None = None
     reference: FloatArray | None = None
+    motion: FloatArray | None = None
 
     @property
     def span_s(self) -> float:

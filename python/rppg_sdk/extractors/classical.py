@@ -10,6 +10,7 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -133,6 +134,15 @@ def pulse_from_traces(
     return dsp.extract_pulse(x[:, ::-1], fs_hz, dsp.PulseMethod(m.value), band_hz=band_hz)
 
 
+def _parabola_peak(values: npt.NDArray[Any], i: int) -> float:
+    """Sub-sample offset (-0.5..0.5) of a peak at ``i`` from a parabola through its neighbours."""
+    if i <= 0 or i >= values.shape[0] - 1:
+        return 0.0
+    a, b, c = float(values[i - 1]), float(values[i]), float(values[i + 1])
+    den = a - 2.0 * b + c
+    return 0.0 if den >= 0.0 else max(-0.5, min(0.5, 0.5 * (a - c) / den))
+
+
 def analysis_rate(times_s: FloatArray, band_hz: tuple[float, float], fps: float) -> float:
     """The camera's own median rate (resampling to it changes the samples least), at least 2.5x
     the band's top so the band stays below Nyquist."""
@@ -182,6 +192,7 @@ class ClassicalExtractor:
         self._channels = 0
         self._weights: Float32Array | None = None
         self._effective: Method | None = None
+        self._anchor: Float32Array | None = None
 
     @property
     def method_name(self) -> str:
@@ -198,15 +209,42 @@ class ClassicalExtractor:
                 self._weights = face_weights(crop.shape[0], self.box_scale)
             weights = self._weights
         # One row per frame: skin means, the surround's means, 1.0 where the surround was
-        # measured, and 1.0 where the face box was re-aligned on this frame.
-        row = np.zeros(2 * channels + 2, np.float64)
+        # measured, the face's position inside the crop (x, y), and 1.0 where the face box was
+        # re-aligned on this frame.
+        row = np.zeros(2 * channels + 4, np.float64)
         row[:channels] = skin_means(crop, weights)
         ref = obs.reference_weights
         if ref is not None and ref.shape == crop.shape[:2] and float(ref.sum()) >= _MIN_MASK_WEIGHT:
             row[channels : 2 * channels] = skin_means(crop, ref)
-            row[-2] = 1.0
+            row[2 * channels] = 1.0
+        row[2 * channels + 1 : 2 * channels + 3] = self._position(crop, obs.moved)
         row[-1] = 1.0 if obs.moved else 0.0
         self._traces.push(row, timestamp_s)
+
+    def _position(self, crop: npt.NDArray[np.uint8], moved: bool) -> tuple[float, float]:
+        """Where the face is inside the crop against the crop at the box's last placement:
+        the anchor's centre matched in a half-size grey crop (normalised cross-correlation,
+        refined to sub-pixel by a parabola; tens of microseconds). Against a fixed anchor, not
+        the previous frame, so the position does not drift. The head's own periodic motion
+        (nodding, talking) colours the skin traces at its rate; knowing it lets the confidence
+        say so. Returns (x, y) in crop pixels."""
+        grey = crop[:, :, min(1, crop.shape[2] - 1)]
+        side = max(16, crop.shape[0] // 2)
+        small = np.asarray(
+            cv2.resize(grey, (side, side), interpolation=cv2.INTER_AREA), dtype=np.float32
+        )
+        anchor = self._anchor
+        if moved or anchor is None or anchor.shape != small.shape:
+            self._anchor = small
+            return 0.0, 0.0
+        m = max(2, side // 8)
+        score = cv2.matchTemplate(small, anchor[m:-m, m:-m], cv2.TM_CCOEFF_NORMED)
+        _, _, _, (ix, iy) = cv2.minMaxLoc(score)
+        scale = crop.shape[0] / side
+        return (
+            (ix - m + _parabola_peak(score[iy, :], ix)) * scale,
+            (iy - m + _parabola_peak(score[:, ix], iy)) * scale,
+        )
 
     def _start(self, channels: int) -> None:
         m = self.method
@@ -222,7 +260,8 @@ class ClassicalExtractor:
             m = Method.GREEN
         self._effective = m
         self._channels = channels
-        self._traces = dsp.TimeSeriesBuffer(self._capacity, 2 * channels + 2)
+        self._traces = dsp.TimeSeriesBuffer(self._capacity, 2 * channels + 4)
+        self._anchor = None
 
     def pulse_window(
         self, end_s: float, window_s: float, min_window_s: float
@@ -241,11 +280,13 @@ class ClassicalExtractor:
         moves = int(np.count_nonzero(rows[1:, -1]))  # the first frame's placement is no step
         fs = analysis_rate(times, self.band_hz, self.fps)
         c = self._channels
-        has_ref = bool(np.all(rows[:, -2] == 1.0))
-        cols = rows[:, : 2 * c] if has_ref else rows[:, :c]
+        has_ref = bool(np.all(rows[:, 2 * c] == 1.0))
+        position = rows[:, 2 * c + 1 : 2 * c + 3]
+        cols = np.hstack([rows[:, : 2 * c] if has_ref else rows[:, :c], position])
         uni = np.asarray(dsp.resample_uniform(times, cols, fs).values, dtype=np.float64)
         traces = uni[:, :c]
-        reference = uni[:, c:] if has_ref else None
+        reference = uni[:, c:-2] if has_ref else None
+        motion = uni[:, -2:]
         # Exposure / white-balance steps and face-box re-alignments are steps, not pulse.
         grid_s = times[0] + np.arange(traces.shape[0]) / fs
         known = np.zeros(traces.shape[0], bool)
@@ -266,9 +307,11 @@ class ClassicalExtractor:
             input_channels=self._channels,
             traces=traces,
             reference=reference,
+            motion=motion,
         )
 
     def reset(self) -> None:
+        self._anchor = None
         if self._traces is not None:
             self._traces.clear()
 
