@@ -30,7 +30,7 @@ __all__ = ["fit_method", "main", "reliability_table"]
 RIDGE = 0.01
 #: Weight of a no-pulse reading in the fit: a confident reading where there is no pulse at all (a
 #: heart rate shown for a mannequin, a seat, a photo) costs more than a missed true one.
-NO_PULSE_WEIGHT = 4.0
+NO_PULSE_WEIGHT = 10.0
 MIN_OWN_READINGS = 100
 BANDS = ((0.0, 0.3), (0.3, 0.6), (0.6, 0.8), (0.8, 1.01))
 

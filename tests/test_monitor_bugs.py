@@ -351,4 +351,4 @@ def test_live_without_gui_names_the_extra_to_install(
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.setattr(cv2, "namedWindow", no_gui)
     assert main(["live", "--camera", "0"]) == 2
-    assert 'pip install "rppg-sdk[gui]"' in capsys.readouterr().err
+    assert "pip install opencv-contrib-python" in capsys.readouterr().err

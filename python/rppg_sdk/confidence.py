@@ -18,8 +18,9 @@ fitted per pulse method (:class:`ConfidenceModel`):
   phase correlation) lies at the reported rate: nodding or talking at a rate puts it into the
   skin colour.
 
-Two terms multiply the logistic and are not fitted: the share of a full window the data covers
-(short windows resolve less) and the distance from the band's edges (a peak on an edge is the
+Three terms multiply the logistic and are not fitted: the irrelevant power ratio past 0.5 (a
+pulse keeps most of its power in the band), the share of a full window the data covers,
+squared (short windows resolve less, and noise peaks stand out in them) and the distance from the band's edges (a peak on an edge is the
 skirt of power outside the band).
 
 The coefficients are fitted on the ``tune`` part of the evaluation suite (``python -m
@@ -116,7 +117,7 @@ class ConfidenceModel:
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
     move_coef * box_moves + harmonic_coef * log10(harmonic_ratio) + motion_coef *
     motion_share)`` times ``face_fraction``,
-    ``sqrt(window_fraction)`` and the
+    ``window_fraction ** 2`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
     the fitted model of a method.
 
@@ -127,6 +128,9 @@ class ConfidenceModel:
         re-alignment, per decade of the harmonic ratio).
     edge_margin_bpm
         Rates closer than this to a band edge lose confidence linearly (0 on the edge).
+    ipr_knee
+        Above this irrelevant power ratio the confidence falls linearly to 0 at 1: whatever the
+        fit says, a "pulse" with most of its power outside the heart-rate band is not one.
     """
 
     intercept: float = 1.0
@@ -137,6 +141,7 @@ class ConfidenceModel:
     harmonic_coef: float = 0.0
     motion_coef: float = -4.0
     edge_margin_bpm: float = 4.0
+    ipr_knee: float = 0.5
 
     def logit(self, x: ConfidenceInputs) -> float:
         snr, ipr, ref, moves, harm, motion = x.features()
@@ -156,9 +161,14 @@ class ConfidenceModel:
         z = max(-50.0, min(50.0, self.logit(x)))
         p = 1.0 / (1.0 + math.exp(-z))
         face_term = min(max(x.face_fraction, 0.0), 1.0)
-        window_term = min(1.0, max(0.0, x.window_fraction)) ** 0.5
+        # Squared: a half window (the first reading of a stream) scores a quarter. Its spectrum
+        # is coarse, so a noise peak reaches a pulse's SNR far more often than in a full one.
+        window_term = min(1.0, max(0.0, x.window_fraction)) ** 2
         edge_term = min(1.0, max(0.0, x.edge_distance_bpm / self.edge_margin_bpm))
-        return float(min(1.0, max(0.0, p * face_term * window_term * edge_term)))
+        # A pulse keeps most of its power inside the band: past the knee, falling to 0 at 1.
+        ipr = min(max(x.irrelevant_power_ratio, 0.0), 1.0)
+        ipr_term = 1.0 if ipr <= self.ipr_knee else (1.0 - ipr) / (1.0 - self.ipr_knee)
+        return float(min(1.0, max(0.0, p * face_term * window_term * edge_term * ipr_term)))
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: float(getattr(self, f.name)) for f in fields(self)}
