@@ -14,14 +14,14 @@ fitted per pulse method (:class:`ConfidenceModel`):
 * **Face box re-alignments** inside the window (each is a step in the skin colour).
 * **Harmonic ratio**: the power at twice the rate over the power at the rate. A pulse has a
   second harmonic; a flicker or a codec's periodic artefact is a bare sinusoid.
-* **Motion share**: how much of the head's own motion (the face's shift inside the crop, by
-  phase correlation) lies at the reported rate: nodding or talking at a rate puts it into the
+* **Motion share**: how much of the head's own motion (the face's position inside the crop, by
+  template matching) lies at the reported rate: nodding or talking at a rate puts it into the
   skin colour.
 
 Three terms multiply the logistic and are not fitted: the irrelevant power ratio past 0.5 (a
-pulse keeps most of its power in the band), the share of a full window the data covers,
-squared (short windows resolve less, and noise peaks stand out in them) and the distance from the band's edges (a peak on an edge is the
-skirt of power outside the band).
+pulse keeps most of its power in the band), the share of a full window the data covers, squared
+(short windows resolve less, and noise peaks stand out in them), and the distance from the
+band's edges (a peak on an edge is the skirt of power outside the band).
 
 The coefficients are fitted on the ``tune`` part of the evaluation suite (``python -m
 evaluation.calibrate``; readings with a pulse are labelled by whether they are within 5 bpm,
