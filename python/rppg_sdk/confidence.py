@@ -18,8 +18,9 @@ fitted per pulse method (:class:`ConfidenceModel`):
   template matching) lies at the reported rate: nodding or talking at a rate puts it into the
   skin colour.
 
-Three terms multiply the logistic and are not fitted: the irrelevant power ratio past 0.5 (a
-pulse keeps most of its power in the band), the share of a full window the data covers, squared
+Four terms multiply the logistic and are not fitted: an SNR floor (below -2 dB, where chance
+peaks of noise reach, no confidence), the irrelevant power ratio past 0.5 (a pulse keeps most
+of its power in the band), the share of a full window the data covers, squared
 (short windows resolve less, and noise peaks stand out in them), and the distance from the
 band's edges (a peak on an edge is the skirt of power outside the band).
 
@@ -52,8 +53,9 @@ CALIBRATION_FILE = Path(__file__).with_name("confidence.json")
 
 # SNR beyond this range carries no more information; clipping keeps the logistic well behaved.
 _SNR_RANGE_DB = (-15.0, 15.0)
-# Harmonic ratio assumed where the second harmonic is past Nyquist: a typical pulse's.
-_NO_HARMONIC_EVIDENCE = 0.3
+# A pulse's typical second-harmonic to fundamental power ratio after POS / CHROM (median of the
+# correct readings on the evaluation suite's tune part: 0.1); assumed where 2 f0 is past Nyquist.
+_TYPICAL_PULSE_RATIO = 0.1
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,16 @@ class ConfidenceInputs:
     motion_share: float = 0.0
 
     def features(self) -> tuple[float, float, float, float, float, float]:
-        """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, and the
-        harmonic ratio in decades (``log10``, clipped to -3..1; 0.3 of the fundamental, typical
-        of a pulse, where there is no evidence)."""
+        """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, the harmonic
+        ratio's distance in decades from a pulse's typical 0.1 (clipped to 3; 0 where there is
+        no evidence), and the motion share."""
         snr = min(max(self.snr_db, _SNR_RANGE_DB[0]), _SNR_RANGE_DB[1])
         ipr = min(max(self.irrelevant_power_ratio, 0.0), 1.0)
         ref = min(max(self.reference_share, 0.0), 1.0)
-        ratio = self.harmonic_ratio if math.isfinite(self.harmonic_ratio) else _NO_HARMONIC_EVIDENCE
-        harm = min(max(math.log10(max(ratio, 1e-3)), -3.0), 1.0)
+        ratio = self.harmonic_ratio if math.isfinite(self.harmonic_ratio) else _TYPICAL_PULSE_RATIO
+        # Distance in decades from a pulse's typical ratio: a bare sinusoid (flicker, a codec's
+        # beat) lies far below it, broadband noise (equal power everywhere) far above it.
+        harm = min(abs(math.log10(max(ratio, 1e-3) / _TYPICAL_PULSE_RATIO)), 3.0)
         motion = min(max(self.motion_share, 0.0), 1.0)
         return snr, ipr, ref, float(max(0, self.box_moves)), harm, motion
 
@@ -115,7 +119,7 @@ class ConfidenceModel:
     """Maps :class:`ConfidenceInputs` to the probability of a reading within 5 bpm.
 
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
-    move_coef * box_moves + harmonic_coef * log10(harmonic_ratio) + motion_coef *
+    move_coef * box_moves + harmonic_coef * |log10(harmonic_ratio / 0.1)| + motion_coef *
     motion_share)`` times ``face_fraction``,
     ``window_fraction ** 2`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
@@ -125,12 +129,16 @@ class ConfidenceModel:
     ----------
     intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef, motion_coef
         Logistic coefficients (per dB of SNR, per unit of the ratios and shares, per
-        re-alignment, per decade of the harmonic ratio).
+        re-alignment, per decade of the harmonic ratio from a pulse's typical 0.1).
     edge_margin_bpm
         Rates closer than this to a band edge lose confidence linearly (0 on the edge).
     ipr_knee
         Above this irrelevant power ratio the confidence falls linearly to 0 at 1: whatever the
         fit says, a "pulse" with most of its power outside the heart-rate band is not one.
+    snr_floor_db
+        At and below this SNR the confidence is 0, rising linearly to full 3 dB above it. The
+        real skin-patch videos (no pulse recoverable) reach -3 dB by chance; the suite's correct
+        readings sit at -2 dB and above in nine cases out of ten.
     """
 
     intercept: float = 1.0
@@ -142,6 +150,7 @@ class ConfidenceModel:
     motion_coef: float = -4.0
     edge_margin_bpm: float = 4.0
     ipr_knee: float = 0.5
+    snr_floor_db: float = -2.0
 
     def logit(self, x: ConfidenceInputs) -> float:
         snr, ipr, ref, moves, harm, motion = x.features()
@@ -168,7 +177,11 @@ class ConfidenceModel:
         # A pulse keeps most of its power inside the band: past the knee, falling to 0 at 1.
         ipr = min(max(x.irrelevant_power_ratio, 0.0), 1.0)
         ipr_term = 1.0 if ipr <= self.ipr_knee else (1.0 - ipr) / (1.0 - self.ipr_knee)
-        return float(min(1.0, max(0.0, p * face_term * window_term * edge_term * ipr_term)))
+        # A pulse's peak holds a real share of the band's power: a window of noise scores about
+        # -8 dB, its luckiest peaks -3 dB. Below snr_floor_db no confidence, full from 3 dB up.
+        snr_term = min(1.0, max(0.0, (x.snr_db - self.snr_floor_db) / 3.0))
+        total = p * face_term * window_term * edge_term * ipr_term * snr_term
+        return float(min(1.0, max(0.0, total)))
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: float(getattr(self, f.name)) for f in fields(self)}
