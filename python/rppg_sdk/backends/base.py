@@ -2,7 +2,7 @@
 
 A backend turns one normalised chunk of face crops, ``(1, C, T, H, W)`` float32, into one pulse
 waveform ``(1, T)``. It knows nothing of faces, timestamps or heart rates: the monitor feeds it
-chunks and stitches the outputs (:mod:`rppg_sdk.methods.model`).
+chunks and stitches the outputs (:mod:`rppg_sdk.extractors.model`).
 
 Two implementations: :class:`rppg_sdk.backends.onnxruntime.OnnxRuntimeBackend` (any ONNX model,
 CPU or GPU through ONNX Runtime) and :class:`rppg_sdk.backends.tensorrt.TensorRTBackend` (a
@@ -34,7 +34,7 @@ __all__ = [
 Float32Array = npt.NDArray[np.float32]
 
 #: How a chunk is normalised before the model sees it (must match training; see
-#: :func:`rppg_sdk.methods.model.normalize_chunk`).
+#: :func:`rppg_sdk.extractors.model.normalize_chunk`).
 Normalization = str  # one of NORMALIZATIONS
 
 #: The input normalisations a model can be trained with (its sidecar names one).
@@ -61,7 +61,7 @@ class ModelInputSpec:
         Frame rate the model was trained at; chunks are resampled to it.
     normalization
         ``"temporal"``, ``"standard"`` or ``"none"`` (see
-        :func:`rppg_sdk.methods.model.normalize_chunk`).
+        :func:`rppg_sdk.extractors.model.normalize_chunk`).
     channel_order
         ``"BGR"``, ``"RGB"`` or ``"NIR"``.
     min_frames, max_frames
