@@ -102,7 +102,7 @@ def wfdb_windows(root: Path = REAL_DIR) -> Iterator[tuple[str, np.ndarray, float
     if not rec.with_suffix(".hea").exists():
         return
     import wfdb  # noqa: PLC0415
-    from scipy.signal import find_peaks  # noqa: PLC0415
+    from scipy.signal import butter, filtfilt, find_peaks  # noqa: PLC0415
 
     r = wfdb.rdrecord(str(rec), smooth_frames=False)
     names = list(r.sig_name)
@@ -111,10 +111,13 @@ def wfdb_windows(root: Path = REAL_DIR) -> Iterator[tuple[str, np.ndarray, float
     ecg_i = names.index("II")
     ecg = np.asarray(r.e_p_signal[ecg_i], dtype=np.float64)
     fs_e = float(r.fs * r.samps_per_frame[ecg_i])
-    ecg = ecg - np.median(ecg)
+    # R-peaks: the ECG has gaps (NaN); 5-20 Hz band-pass, polarity by the larger extreme.
+    ecg = np.nan_to_num(ecg - np.nanmedian(ecg))
+    b, a = butter(2, [5.0 / (fs_e / 2), 20.0 / (fs_e / 2)], btype="band")
+    ecg = filtfilt(b, a, ecg)
     if abs(np.percentile(ecg, 0.5)) > abs(np.percentile(ecg, 99.5)):
         ecg = -ecg
-    peaks, _ = find_peaks(ecg, distance=int(0.3 * fs_e), prominence=0.5 * np.percentile(ecg, 99))
+    peaks, _ = find_peaks(ecg, distance=int(0.3 * fs_e), height=0.4 * np.percentile(ecg, 99.5))
     beat_t = peaks / fs_e
     dur = min(ppg.size / fs_p, ecg.size / fs_e)
     for s in range(0, int(dur) - WINDOW_S + 1):

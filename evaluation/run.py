@@ -44,7 +44,11 @@ def _record(
         confidence=float(r.confidence),  # type: ignore[attr-defined]
         status=str(r.status.value),  # type: ignore[attr-defined]
         snr_db=float(r.snr_db if r.snr_db is not None else math.nan),  # type: ignore[attr-defined]
-        irrelevant_power_ratio=float(r.irrelevant_power_ratio or math.nan),  # type: ignore[attr-defined]
+        # The confidence's own evidence (the un-detrended IPR), not the estimator's detrended one:
+        # the calibration is fitted on exactly what the monitor feeds the model.
+        irrelevant_power_ratio=float(
+            ev.irrelevant_power_ratio if ev else (r.irrelevant_power_ratio or math.nan)  # type: ignore[attr-defined]
+        ),
         input_channels=int(getattr(r, "input_channels", 3)),
         method_used=str(r.method),  # type: ignore[attr-defined]
         box_moves=int(ev.box_moves) if ev else 0,
