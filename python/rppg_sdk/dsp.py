@@ -251,8 +251,8 @@ def _check_band(band_hz: Sequence[float]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _as_signal(name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int = 1) -> FloatArray:
-    """Validate a real numeric array and return it as C-contiguous float64."""
+def _real_array(name: str, x: object) -> npt.NDArray[Any]:
+    """``x`` as a numpy array of a real numeric dtype (any shape), else TypeError/ValueError."""
     if isinstance(x, np.ndarray):
         arr = x
     elif isinstance(x, list | tuple):
@@ -266,6 +266,12 @@ def _as_signal(name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int 
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
         raise TypeError(f"{name}: expected a real numeric dtype, got {arr.dtype}")
+    return arr
+
+
+def _as_signal(name: str, x: Any, *, ndim: tuple[int, ...] = (1,), min_len: int = 1) -> FloatArray:
+    """Validate a real numeric array and return it as C-contiguous float64."""
+    arr = _real_array(name, x)
     if arr.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
@@ -725,20 +731,7 @@ def _check_seconds(name: str, value: object) -> float:
 
 def _as_samples(name: str, x: object) -> FloatArray:
     """``x`` as a C-contiguous float64 array; shapes and finiteness are checked by the core."""
-    if isinstance(x, np.ndarray):
-        arr = x
-    elif isinstance(x, list | tuple):
-        try:
-            arr = np.asarray(x)
-        except ValueError as exc:  # ragged nested lists
-            raise ValueError(f"{name}: expected a rectangular array, got ragged input") from exc
-    else:
-        raise TypeError(f"{name}: expected a numpy array, got {type(x).__name__}")
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise TypeError(f"{name}: expected a real numeric dtype, got {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.float64)
+    return np.ascontiguousarray(_real_array(name, x), dtype=np.float64)
 
 
 class TimeSeriesBuffer:
