@@ -11,7 +11,18 @@ import numpy as np
 
 from evaluation.metrics import CONFIDENT, WITHIN_BPM, ReadingRecord, summarize
 
-__all__ = ["BLIND_GUESS_BPM", "per_recording", "reliability_plot", "tables"]
+__all__ = [
+    "BLIND_GUESS_BPM",
+    "NO_PULSE_CONFIDENCE",
+    "condition_summary",
+    "condition_table",
+    "per_recording",
+    "reliability_plot",
+    "tables",
+]
+
+#: The confidence a no-pulse reading must stay below (the models' issue's target).
+NO_PULSE_CONFIDENCE = 0.3
 
 #: A resting adult's typical heart rate: the error of answering this without measuring anything
 #: is the floor every real-data MAE must be read against.
@@ -68,6 +79,58 @@ def per_recording(records: Sequence[ReadingRecord], set_name: str) -> str:
     truths = {clip: recs[0].truth_bpm for (_, clip), recs in by.items()}
     blind = np.mean([abs(BLIND_GUESS_BPM - t) for t in truths.values()])
     lines.append(f"  blind guess ({BLIND_GUESS_BPM:g} bpm for every recording): {blind:6.2f} bpm")
+    return "\n".join(lines)
+
+
+def condition_summary(
+    records: Sequence[ReadingRecord], split: str = "holdout"
+) -> dict[str, dict[str, float]]:
+    """Per method: MAE per condition of the suite's ``split``, over all pulse clips, and on the
+    no-pulse clips the max confidence and the share of readings at or above
+    :data:`NO_PULSE_CONFIDENCE`; on real video sets, the per-recording median's MAE (the
+    ``<set>`` key) and the MAE over readings (``<set> readings``)."""
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    by: dict[tuple[str, str], list[ReadingRecord]] = defaultdict(list)
+    for r in records:
+        if r.set_name == "suite" and r.split == split:
+            by[(r.method, r.condition)].append(r)
+            if r.has_pulse:
+                by[(r.method, "all with pulse")].append(r)
+    for (method, cond), recs in by.items():
+        if cond == "no_pulse":
+            conf = [r.confidence for r in recs]
+            out[method]["no_pulse max conf"] = float(max(conf))
+            out[method]["no_pulse share >= 0.3"] = float(
+                np.mean([c >= NO_PULSE_CONFIDENCE for c in conf])
+            )
+        else:
+            out[method][cond] = float(np.mean([r.error_bpm for r in recs]))
+    real: dict[tuple[str, str, str], list[ReadingRecord]] = defaultdict(list)
+    for r in records:
+        if r.split == "real" and r.set_name != "suite" and r.method != "dsp":
+            real[(r.method, r.set_name, r.clip)].append(r)
+    per_set: dict[tuple[str, str], list[float]] = defaultdict(list)
+    per_reading: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for (method, set_name, _), recs in real.items():
+        per_set[(method, set_name)].append(
+            abs(float(np.median([r.bpm for r in recs])) - recs[0].truth_bpm)
+        )
+        per_reading[(method, set_name)] += [r.error_bpm for r in recs]
+    for (method, set_name), errs in per_set.items():
+        out[method][set_name] = float(np.mean(errs))
+        out[method][f"{set_name} readings"] = float(np.mean(per_reading[(method, set_name)]))
+    return {m: dict(v) for m, v in out.items()}
+
+
+def condition_table(summary: dict[str, dict[str, float]]) -> str:
+    """:func:`condition_summary` as one markdown table, a row per method."""
+    cols: list[str] = []
+    for v in summary.values():
+        cols += [c for c in v if c not in cols]
+    lines = ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for method, v in summary.items():
+        cells = [_f(v.get(c, math.nan), "{:.0%}" if "share" in c else "{:.2f}") for c in cols]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

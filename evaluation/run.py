@@ -13,17 +13,47 @@ from evaluation.metrics import ReadingRecord
 from evaluation.real import RealVideo, oximetry_windows, real_videos, wfdb_windows
 from evaluation.suite import SuiteClip, render_cached
 
-__all__ = ["CLASSICAL", "MODELS", "measure_real", "measure_suite", "measure_traces"]
+__all__ = [
+    "CLASSICAL",
+    "MODELS",
+    "measure_real",
+    "measure_suite",
+    "measure_traces",
+    "method_label",
+]
 
 CLASSICAL = ("pos", "chrom", "green")
 MODELS = ("physnet", "autohr")
 
 
+def method_label(method: str) -> str:
+    """The name a method's readings go under: ``"pos"``, a bundled model's name, or for a model
+    file the label before ``=`` in ``"label=path/to/model.onnx"`` (else the file's stem)."""
+    label, sep, path = method.partition("=")
+    if sep:
+        return label
+    if method.endswith((".onnx", ".engine")):
+        return Path(method).stem
+    return method
+
+
+def _options(method: str, skin_roi: str) -> object:
+    from rppg_sdk import MonitorOptions  # noqa: PLC0415
+
+    _, sep, path = method.partition("=")
+    model_file = path if sep else (method if method.endswith((".onnx", ".engine")) else None)
+    if model_file is not None:
+        # A model file (a candidate before it ships): the same runtime, stitcher and analysis
+        # as a bundled model; only the weights differ.
+        return MonitorOptions(method="model", model=model_file, skin_roi=skin_roi, model_threads=1)
+    return MonitorOptions(method=method, skin_roi=skin_roi, model_threads=1)
+
+
 def _readings(path: Path, method: str, skin_roi: str) -> list[object]:
     # Imported in the worker process: each measures with its own monitor.
-    from rppg_sdk import HeartRateMonitor, MonitorOptions  # noqa: PLC0415
+    from rppg_sdk import HeartRateMonitor  # noqa: PLC0415
 
-    opts = MonitorOptions(method=method, skin_roi=skin_roi, model_threads=1)
+    opts = _options(method, skin_roi)
     with HeartRateMonitor(opts) as monitor:
         return [r for r in monitor.process_video(path) if r.bpm is not None]
 
@@ -70,7 +100,9 @@ def _suite_job(args: tuple[SuiteClip, str, Path]) -> list[ReadingRecord]:
         end, span = float(r.window_end_s), float(r.window_s)  # type: ignore[attr-defined]
         sel = (t_s >= end - span) & (t_s <= end)
         true = float(np.mean(bpm[sel])) if has_pulse and sel.any() else math.nan
-        out.append(_record("suite", clip.condition, clip.name, clip.split, method, r, true))
+        out.append(
+            _record("suite", clip.condition, clip.name, clip.split, method_label(method), r, true)
+        )
     return out
 
 
@@ -80,8 +112,9 @@ def _render_job(args: tuple[SuiteClip, Path]) -> None:
 
 def _real_job(args: tuple[RealVideo, str]) -> list[ReadingRecord]:
     video, method = args
+    label = method_label(method)
     return [
-        _record(video.set_name, video.set_name, video.name, "real", method, r, video.truth_bpm)
+        _record(video.set_name, video.set_name, video.name, "real", label, r, video.truth_bpm)
         for r in _readings(video.path, method, video.skin_roi)
     ]
 
@@ -105,16 +138,24 @@ def _pool_map(
 def measure_suite(
     clips: Iterable[SuiteClip], methods: Iterable[str], cache_dir: Path, workers: int = 2
 ) -> list[ReadingRecord]:
-    """Render (once, cached) and measure every clip with every method."""
+    """Render (once, cached) and measure every clip with every method (a name, or a model
+    file as ``"label=path.onnx"``)."""
     clips = list(clips)
     _pool_map(_render_job, [(c, cache_dir) for c in clips], workers, "render suite")  # type: ignore[arg-type]
     jobs = [(c, m, cache_dir) for c in clips for m in methods]
     return _pool_map(_suite_job, jobs, workers, "measure suite")
 
 
-def measure_real(methods: Iterable[str], workers: int = 2) -> list[ReadingRecord]:
-    """Every real video present, with every method."""
-    jobs = [(v, m) for v in real_videos() for m in methods]
+def measure_real(
+    methods: Iterable[str], workers: int = 2, sets: Iterable[str] | None = None
+) -> list[ReadingRecord]:
+    """Every real video present (of ``sets``, default all), with every method.
+
+    A method is a name (``"pos"``, ``"physnet"``) or a model file, ``"label=path.onnx"``.
+    """
+    chosen = None if sets is None else set(sets)
+    videos = [v for v in real_videos() if chosen is None or v.set_name in chosen]
+    jobs = [(v, m) for v in videos for m in methods]
     return _pool_map(_real_job, jobs, workers, "measure real video")
 
 

@@ -1,188 +1,137 @@
-"""Evaluate a trained model against POS on the same face clips, per video and per dataset: the
-command line of :mod:`training.scoring`.
+"""Score a trained model the one way users run it: exported to ONNX, read by ``HeartRateMonitor``.
+
+A checkpoint is exported with the deploy code (:func:`deploy.export_onnx.export_model`: ONNX,
+parity with PyTorch, sidecar), then :mod:`evaluation` runs it with
+``HeartRateMonitor(method="model", model=<file>)`` (the shipped chunker, stitcher, spectral
+estimator and confidence) on the realistic suite and the real recordings, next to the baselines
+(POS and the shipped models by default). There is no second, training-only way of turning a
+model's output into a heart rate.
 
 Examples
 --------
-The held-out synthetic fold of the model's own training configuration, plus a real video with a
-known heart rate::
+The suite's holdout part and the real recordings, a checkpoint against POS and the shipped
+PhysNet::
 
-    python -m training.evaluate --checkpoint training/checkpoints/physnet.pt --synthetic-heldout \\
-        --video ../shared/data/real/evm_face/face.mp4 --video-bpm 52.5 --out runs/eval_physnet
+    python -m training.evaluate --checkpoint runs/physnet_realistic/best.pt --name candidate \\
+        --out runs/eval_candidate
 
-A real dataset (subject-wise fold ``--fold`` of ``--folds``, or all of it with ``--all``)::
+An exported file as it is, the skin patches only::
 
-    python -m training.evaluate --checkpoint ... --data ubfc-rppg --data-path /data/UBFC --all
+    python -m training.evaluate --onnx python/rppg_sdk/models/physnet.onnx --no-suite \\
+        --real-sets skin_patches --baselines pos
 
-Windows of ``--window-s`` seconds (10 s, the contrastive paper's W) are scored as
-:mod:`training.scoring` describes. Results go to ``<out>/results.json``, ``<out>/windows.csv``
-and ``<out>/evaluation_<set>.png``.
+Results: ``<out>/readings.csv`` (every reading, :mod:`evaluation.metrics`), ``<out>/summary.json``
+(per method: MAE per condition, no-pulse confidence, real-data MAE) and the tables printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
+import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
+__all__ = ["evaluate_model", "export_checkpoint", "get_args_parser", "main"]
 
-from training.checkpoints import load_shipped_model
-from training.data.build import heldout_videos, load_videos
-from training.data.preprocess import FaceVideo
-from training.scoring import (
-    WindowResult,
-    evaluate_videos,
-    plot_windows,
-    summarize,
-    synthetic_skin_masks,
-    video_from_file,
-)
 
-__all__ = ["get_args_parser", "main"]
+def export_checkpoint(checkpoint: str | Path, out_dir: str | Path, name: str) -> Path:
+    """Export ``checkpoint`` to ``<out_dir>/<name>.onnx`` (+ sidecar, parity checked)."""
+    from deploy.export_onnx import export_model, load_model  # noqa: PLC0415
+
+    model, spec = load_model(checkpoint, name=name)
+    path, _ = export_model(model, spec, Path(out_dir) / f"{name}.onnx")
+    return path
+
+
+def evaluate_model(
+    onnx_path: str | Path | None,
+    *,
+    label: str = "candidate",
+    baselines: Sequence[str] = ("pos", "physnet"),
+    splits: Sequence[str] = ("holdout",),
+    conditions: Sequence[str] | None = None,
+    suite: bool = True,
+    real_sets: Sequence[str] | None = ("skin_patches", "face_video"),
+    cache_dir: str | Path = "cache/evaluation",
+    out_dir: str | Path = "runs/eval_model",
+    workers: int = 2,
+) -> dict[str, dict[str, float]]:
+    """Measure the model file (and ``baselines``) through ``HeartRateMonitor``.
+
+    Returns :func:`evaluation.report.condition_summary` of the readings (per method label: MAE
+    per condition of the first split, no-pulse confidence, real-data MAE); writes
+    ``readings.csv`` and ``summary.json`` into ``out_dir``.
+    """
+    from evaluation.metrics import write_records  # noqa: PLC0415
+    from evaluation.report import condition_summary  # noqa: PLC0415
+    from evaluation.run import measure_real, measure_suite  # noqa: PLC0415
+    from evaluation.suite import CONDITIONS, suite_clips  # noqa: PLC0415
+
+    methods = list(baselines)
+    if onnx_path is not None:
+        methods.append(f"{label}={Path(onnx_path)}")
+    out = Path(out_dir)
+    records = []
+    if suite:
+        clips = suite_clips(tuple(splits), tuple(conditions or CONDITIONS))
+        records += measure_suite(clips, methods, Path(cache_dir), workers)
+    if real_sets:
+        records += measure_real(methods, workers, sets=real_sets)
+    write_records(out / "readings.csv", records)
+    summary = condition_summary(records, split=splits[0] if splits else "holdout")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
+    return summary
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Evaluate an rPPG model against POS")
-    p.add_argument("--checkpoint", required=True, help="best.pt / training/checkpoints/*.pt")
-    p.add_argument(
-        "--synthetic-heldout",
-        action="store_true",
-        help="the held-out fold of the synthetic set the model was trained with",
+    p = argparse.ArgumentParser(
+        prog="python -m training.evaluate",
+        description="Score a model through HeartRateMonitor (suite + real recordings)",
     )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--checkpoint", default=None, help="best.pt / training/checkpoints/*.pt")
+    src.add_argument("--onnx", default=None, help="an exported model (with its sidecar)")
+    p.add_argument("--name", default="candidate", help="label of the model's readings")
     p.add_argument(
-        "--synthetic",
-        default=None,
-        help="a fresh synthetic set, all of it: SyntheticSetConfig fields as YAML, e.g. "
-        "'{seed: 1, n_videos: 12, motion_share: 1.0}' (use a seed the model was not trained on)",
+        "--baselines", default="pos,physnet", help="comma-separated methods measured beside it"
     )
-    p.add_argument("--data", default=None, help="ubfc-rppg | pure | cohface | mr-nirp-car")
-    p.add_argument("--data-path", default=None)
-    p.add_argument("--all", action="store_true", help="every video of --data, not one fold")
-    p.add_argument("--folds", type=int, default=None, help="default: the checkpoint's")
-    p.add_argument("--fold", type=int, default=None, help="default: the checkpoint's")
-    p.add_argument("--video", action="append", default=[], help="a real video file")
-    p.add_argument(
-        "--video-bpm",
-        type=float,
-        action="append",
-        default=[],
-        help="its true heart rate (one per --video)",
-    )
-    p.add_argument("--window-s", type=float, default=10.0)
-    p.add_argument(
-        "--no-skin-masks",
-        action="store_true",
-        help="skip POS on the tracker's skin mask for synthetic sets (it re-renders them)",
-    )
-    p.add_argument("--cache-dir", default="cache")
-    p.add_argument("--out", default="runs/eval")
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--splits", default="holdout", help="suite parts: tune,holdout")
+    p.add_argument("--conditions", default=None, help="suite conditions (default all)")
+    p.add_argument("--no-suite", action="store_true", help="skip the semi-synthetic suite")
+    p.add_argument("--real-sets", default="skin_patches,face_video", help="'' for none")
+    p.add_argument("--cache", default="cache/evaluation", help="rendered suite clips")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default="runs/eval_model")
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     args = get_args_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    model, cfg = load_shipped_model(args.checkpoint)
+    from evaluation.report import condition_table  # noqa: PLC0415
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {
-        "checkpoint": str(args.checkpoint),
-        "window_s": args.window_s,
-        "sets": {},
-    }
-    all_rows: list[WindowResult] = []
-
-    sets: list[tuple[str, list[FaceVideo], list[Any] | None]] = []
-    if args.synthetic_heldout or args.data:
-        if args.all and args.data:
-            chosen = load_videos(
-                args.data,
-                data_path=args.data_path,
-                cache_dir=args.cache_dir,
-                fps_hz=float(cfg["fps"]),
-                size=int(cfg["size"]),
-            )
-        else:
-            chosen = heldout_videos(
-                cfg,
-                cache_dir=args.cache_dir,
-                data=args.data,
-                data_path=args.data_path,
-                folds=args.folds,
-                fold=args.fold,
-            )
-        masks = None
-        if not args.data and not args.no_skin_masks:
-            from training.data.synthetic import SyntheticSetConfig
-
-            scfg = SyntheticSetConfig(
-                **{"fps_hz": float(cfg["fps"]), **(cfg.get("synthetic") or {})}
-            )
-            masks = synthetic_skin_masks(scfg, chosen)
-        sets.append((args.data or "synthetic-heldout", chosen, masks))
-    if args.synthetic:
-        import yaml
-
-        from training.data.synthetic import SyntheticSetConfig, build_synthetic_videos
-
-        fields = yaml.safe_load(args.synthetic) or {}
-        if not isinstance(fields, dict):
-            raise ValueError(f"--synthetic: expected a mapping, got {args.synthetic!r}")
-        base = dict(cfg.get("synthetic") or {})
-        trained_seed = base.get("seed", 0)
-        scfg = SyntheticSetConfig(**{"fps_hz": float(cfg["fps"]), **base, **fields})
-        if scfg.seed == trained_seed:
-            print(f"warning: --synthetic uses the training seed {trained_seed}: not held out")
-        fresh = build_synthetic_videos(scfg, cache_dir=args.cache_dir)
-        masks = None if args.no_skin_masks else synthetic_skin_masks(scfg, fresh)
-        sets.append((f"synthetic-seed{scfg.seed}", fresh, masks))
-    if len(args.video_bpm) not in (0, len(args.video)):
-        raise ValueError("--video-bpm: expected one value per --video")
-    for i, path in enumerate(args.video):
-        bpm = args.video_bpm[i] if args.video_bpm else math.nan
-        v, m = video_from_file(path, bpm, max(64, int(cfg["size"])))
-        sets.append((Path(path).name, [v], [m]))
-
-    for name, videos, masks in sets:
-        rows = evaluate_videos(model, cfg, videos, window_s=args.window_s, masks=masks)
-        all_rows += rows
-        methods = sorted({w.method for w in rows})
-        per_video = {
-            vid: {m: asdict(summarize([w for w in rows if w.video_id == vid], m)) for m in methods}
-            for vid in sorted({w.video_id for w in rows})
-        }
-        results["sets"][name] = {
-            "n_videos": len(videos),
-            "dataset": {m: asdict(summarize(rows, m)) for m in methods},
-            "per_video": per_video,
-        }
-        plot_windows(
-            rows, out / f"evaluation_{_safe(name)}.png", f"{Path(args.checkpoint).name} on {name}"
-        )
-        for m in methods:
-            s = summarize(rows, m)
-            print(
-                f"{name:>22} {m:>8}: windows={s.n_windows:3d} MAE={s.mae_bpm:6.2f} "
-                f"RMSE={s.rmse_bpm:6.2f} r={s.pearson_r:5.2f} SNR={s.snr_db:6.2f} dB "
-                f"MCC={s.mcc:5.2f}"
-            )
-    with (out / "windows.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(WindowResult.__dataclass_fields__))
-        w.writeheader()
-        w.writerows(asdict(r) for r in all_rows)
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default))
-    return results
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)
+    onnx_path: Path | None = Path(args.onnx) if args.onnx else None
+    if args.checkpoint:
+        onnx_path = export_checkpoint(args.checkpoint, out, args.name)
+    summary = evaluate_model(
+        onnx_path,
+        label=args.name,
+        baselines=[m for m in args.baselines.split(",") if m],
+        splits=[s for s in args.splits.split(",") if s],
+        conditions=args.conditions.split(",") if args.conditions else None,
+        suite=not args.no_suite,
+        real_sets=[s for s in args.real_sets.split(",") if s] or None,
+        cache_dir=args.cache,
+        out_dir=out,
+        workers=args.workers,
+    )
+    print(condition_table(summary))
+    print(f"\nreadings: {out / 'readings.csv'}; summary: {out / 'summary.json'}")
+    return summary
 
 
 def _json_default(o: Any) -> Any:
@@ -192,4 +141,4 @@ def _json_default(o: Any) -> Any:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
