@@ -1,0 +1,215 @@
+// rppg::PulseMonitor and its parts through the public headers: readings follow a synthetic
+// pulse, a trace without a pulse scores low, bad input is refused, and pushes that produce no
+// reading allocate nothing after construction (global operator new counter).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.hpp"
+#include "rppg/pulse_monitor.hpp"
+#include "synthetic_trace.hpp"
+
+namespace {
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  if (!ok) {
+    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+    ++failures;
+  }
+}
+
+template <class F>
+void expect_throw(F&& f, const std::string& what) {
+  try {
+    f();
+  } catch (const std::invalid_argument&) {
+    return;
+  }
+  check(false, what + " did not throw std::invalid_argument");
+}
+
+// The fitted POS coefficients (python/rppg_sdk/confidence.json).
+rppg::ConfidenceCoefficients pos_coefficients() {
+  rppg::ConfidenceCoefficients c;
+  c.intercept = 5.5954;
+  c.snr_coef = 0.3218;
+  c.ipr_coef = -6.6809;
+  c.reference_coef = 0.0;
+  c.move_coef = 0.0;
+  c.harmonic_coef = -5.7969;
+  c.motion_coef = -3.2973;
+  return c;
+}
+
+void test_follows_pulse_and_change() {
+  rppg::PulseMonitorConfig cfg;
+  cfg.confidence = pos_coefficients();
+  rppg::PulseMonitor mon(cfg);
+  rppg_demo::TraceGenerator gen;
+  gen.bpm_at = [](double t) { return t < 30.0 ? 66.0 : 96.0; };
+  int ok_near = 0, ok_total = 0, warming = 0, late_ok = 0;
+  for (int i = 0; i < 60 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    const rppg::Reading* r = mon.push(t, rgb, 3);
+    if (r == nullptr) continue;
+    if (r->status == rppg::ReadingStatus::WarmingUp) {
+      ++warming;
+      check(t < 5.5, "warming up only before min_window_s");
+      continue;
+    }
+    const double truth = gen.bpm_at(t);
+    // Windows that straddle the change hold both rates; judge the clean ones.
+    const bool clean = t < 30.0 || t > 45.0;
+    if (clean && r->status == rppg::ReadingStatus::Ok) {
+      ++ok_total;
+      ok_near += std::abs(r->bpm - truth) <= 3.0;
+    }
+    if (t > 45.0) late_ok += r->status == rppg::ReadingStatus::Ok && std::abs(r->bpm - 96) < 3;
+    check(r->waveform != nullptr && r->waveform_size > 0, "a reading carries its waveform");
+    check(r->confidence >= 0.0 && r->confidence <= 1.0, "confidence in 0..1");
+  }
+  check(warming >= 3, "the first readings warm up");
+  check(ok_total > 30 && ok_near == ok_total,
+        "every clean OK reading within 3 bpm (" + std::to_string(ok_near) + "/" +
+            std::to_string(ok_total) + ")");
+  check(late_ok >= 10, "the tracker follows the change to 96 bpm");
+}
+
+void test_no_pulse_scores_low() {
+  rppg::PulseMonitorConfig cfg;
+  cfg.confidence = pos_coefficients();
+  rppg::PulseMonitor mon(cfg);
+  rppg_demo::TraceGenerator gen;
+  gen.pulse_amplitude = 0.0;
+  gen.noise = 0.2;
+  int readings = 0, confident = 0;
+  for (int i = 0; i < 40 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    const rppg::Reading* r = mon.push(t, rgb, 3);
+    if (r == nullptr || r->status == rppg::ReadingStatus::WarmingUp) continue;
+    ++readings;
+    confident += r->confidence >= 0.6;
+  }
+  check(readings > 30, "readings without a pulse");
+  check(confident * 10 <= readings,
+        "without a pulse at most 1 in 10 readings is confident (" + std::to_string(confident) +
+            "/" + std::to_string(readings) + ")");
+}
+
+void test_bad_input() {
+  rppg::PulseMonitorConfig cfg;
+  rppg::PulseMonitor mon(cfg);
+  const double rgb[3] = {150.0, 110.0, 90.0};
+  mon.push(1.0, rgb, 3);
+  expect_throw([&] { mon.push(1.0, rgb, 3); }, "a repeated timestamp");
+  expect_throw([&] { mon.push(0.5, rgb, 3); }, "a timestamp going back");
+  expect_throw([&] { mon.push(2.0, rgb, 1); }, "one channel into a colour monitor");
+  const double nan_rgb[3] = {std::nan(""), 1.0, 1.0};
+  expect_throw([&] { mon.push(2.0, nan_rgb, 3); }, "a NaN mean");
+  mon.push(2.0, rgb, 3);  // still usable: the refused pushes stored nothing
+  rppg::PulseMonitorConfig bad = cfg;
+  bad.method = rppg::ClassicalMethod::Mono;  // mono with 3 channels
+  expect_throw([&] { rppg::PulseMonitor m(bad); }, "mono on colour");
+  bad = cfg;
+  bad.min_window_s = 20.0;
+  expect_throw([&] { rppg::PulseMonitor m(bad); }, "min_window_s > window_s");
+  bad = cfg;
+  bad.tracker.median_length = 0;
+  expect_throw([&] { rppg::PulseMonitor m(bad); }, "median_length 0");
+}
+
+void test_no_allocation_per_frame() {
+  rppg::PulseMonitorConfig cfg;
+  cfg.confidence = pos_coefficients();
+  rppg::PulseMonitor mon(cfg);
+  rppg_demo::TraceGenerator gen;
+  const double ref[3] = {60.0, 62.0, 64.0};
+  rppg::FrameExtras extras;
+  extras.reference = ref;
+  // Warm-up: fill the window and compute readings (the FFT plans and caches of the core).
+  for (int i = 0; i < 15 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    extras.face_x_px = 0.1 * std::sin(t);
+    mon.push(t, rgb, 3, extras);
+  }
+  std::size_t frame_allocs = 0, reading_allocs = 0, readings = 0, frames = 0;
+  for (int i = 0; i < 30 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    extras.face_x_px = 0.1 * std::sin(t);
+    const std::size_t before = rppg_test::allocations();
+    const rppg::Reading* r = mon.push(t, rgb, 3, extras);
+    const std::size_t used = rppg_test::allocations() - before;
+    if (r == nullptr) {
+      frame_allocs += used;
+      ++frames;
+    } else {
+      reading_allocs += used;
+      ++readings;
+    }
+  }
+  std::printf("after warm-up: %zu allocations over %zu pushes without a reading; %.1f per reading "
+              "(%zu readings)\n",
+              frame_allocs, frames, readings ? double(reading_allocs) / double(readings) : 0.0,
+              readings);
+  check(frame_allocs == 0, "pushes without a reading allocate nothing after warm-up");
+}
+
+void test_long_window_for_variability() {
+  // A 60 s window at 120 fps (pulse-rate variability) fits the default buffer.
+  rppg::PulseWindowConfig wc;
+  wc.channels = 3;
+  rppg::PulseWindowBuilder b(wc);
+  rppg_demo::TraceGenerator gen;
+  gen.fps = 120.0;
+  for (int i = 0; i < 63 * 120; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    b.push(t, rgb, nullptr, 0.0, 0.0, false);
+  }
+  check(b.build(62.9, 60.0, 30.0), "a 60 s window builds");
+  check(std::abs(b.span_s() - 60.0) < 0.02, "the 60 s window spans 60 s");
+  expect_throw([&] { b.build(62.9, 65.0, 30.0); }, "a window beyond max_window_s");
+}
+
+void test_confidence_terms() {
+  rppg::ConfidenceCoefficients c = pos_coefficients();
+  rppg::Evidence e;
+  e.snr_db = 8.0;
+  e.irrelevant_power_ratio = 0.2;
+  e.harmonic_ratio = 0.1;
+  const double full = rppg::confidence(e, c);
+  e.window_fraction = 0.5;
+  check(std::abs(rppg::confidence(e, c) - 0.25 * full) < 1e-12, "half a window scores a quarter");
+  e.window_fraction = 1.0;
+  e.snr_db = -2.0;
+  check(rppg::confidence(e, c) == 0.0, "no confidence at the SNR floor");
+  e.snr_db = std::nan("");
+  check(rppg::confidence(e, c) == 0.0, "no confidence for a NaN SNR");
+  e.snr_db = 8.0;
+  e.edge_distance_bpm = 0.0;
+  check(rppg::confidence(e, c) == 0.0, "no confidence on the band's edge");
+}
+}  // namespace
+
+int main() {
+  test_confidence_terms();
+  test_follows_pulse_and_change();
+  test_no_pulse_scores_low();
+  test_bad_input();
+  test_no_allocation_per_frame();
+  test_long_window_for_variability();
+  if (failures) {
+    std::fprintf(stderr, "%d failure(s)\n", failures);
+    return 1;
+  }
+  std::printf("pulse monitor tests passed\n");
+  return 0;
+}
