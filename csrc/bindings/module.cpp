@@ -15,6 +15,8 @@
 #include <string>
 
 #include "rppg/rppg.hpp"
+#include "rppg/breathing.hpp"    // issue 12: pulse-rate variability and breathing
+#include "rppg/variability.hpp"
 
 namespace py = pybind11;
 
@@ -417,4 +419,116 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("rgb"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"),
       py::arg("window"));
+
+  // ---- pulse-rate variability and breathing rate (issue 12) ---------------------------------
+  // Inputs are validated by rppg_sdk.dsp (and again by the core, which throws ValueError);
+  // the GIL is released only around the C++ work, outputs are built with it held.
+  auto beat_config = [](double fs_hz, double f_lo, double f_hi, double timing_f_hi) {
+    rppg::BeatConfig bc;
+    bc.fs_hz = fs_hz;
+    bc.f_lo_hz = f_lo;
+    bc.f_hi_hz = f_hi;
+    bc.timing_f_hi_hz = timing_f_hi;
+    return bc;
+  };
+  auto one_d = [](const Doubles& x, const char* name) {
+    if (x.ndim() != 1) {
+      throw py::value_error(std::string(name) + ": expected a 1-D array, got shape " +
+                            shape_str(x));
+    }
+    return static_cast<std::size_t>(x.shape(0));
+  };
+
+  py::class_<rppg::VariabilityResult>(m, "VariabilityResult")
+      .def_readonly("rmssd_ms", &rppg::VariabilityResult::rmssd_ms)
+      .def_readonly("sdnn_ms", &rppg::VariabilityResult::sdnn_ms)
+      .def_readonly("pnn50_percent", &rppg::VariabilityResult::pnn50_percent)
+      .def_readonly("mean_interval_ms", &rppg::VariabilityResult::mean_interval_ms)
+      .def_readonly("beats_detected", &rppg::VariabilityResult::beats_detected)
+      .def_readonly("beats_used", &rppg::VariabilityResult::beats_used)
+      .def_readonly("intervals_used", &rppg::VariabilityResult::intervals_used)
+      .def_readonly("differences_used", &rppg::VariabilityResult::differences_used)
+      .def_readonly("rejected_share", &rppg::VariabilityResult::rejected_share)
+      .def_readonly("confidence", &rppg::VariabilityResult::confidence);
+
+  py::class_<rppg::ModulationEstimate>(m, "ModulationEstimate")
+      .def_readonly("rate_hz", &rppg::ModulationEstimate::rate_hz)
+      .def_readonly("quality", &rppg::ModulationEstimate::quality)
+      .def_readonly("valid", &rppg::ModulationEstimate::valid)
+      .def_readonly("used", &rppg::ModulationEstimate::used);
+
+  py::class_<rppg::BreathingResult>(m, "BreathingResult")
+      .def_readonly("rate_hz", &rppg::BreathingResult::rate_hz)
+      .def_readonly("confidence", &rppg::BreathingResult::confidence)
+      .def_readonly("amplitude", &rppg::BreathingResult::amplitude)
+      .def_readonly("frequency", &rppg::BreathingResult::frequency)
+      .def_readonly("baseline", &rppg::BreathingResult::baseline)
+      .def_readonly("beats", &rppg::BreathingResult::beats);
+
+  m.def(
+      "detect_beats",
+      [beat_config, one_d](const Doubles& x, double fs_hz, double f_lo_hz, double f_hi_hz,
+                           double timing_f_hi_hz) {
+        const std::size_t n = one_d(x, "pulse");
+        const rppg::BeatConfig bc = beat_config(fs_hz, f_lo_hz, f_hi_hz, timing_f_hi_hz);
+        const double* xp = x.data();
+        rppg::Beats b;
+        {
+          py::gil_scoped_release release;
+          b = rppg::detect_beats(xp, n, bc);
+        }
+        auto arr = [](const std::vector<double>& v) {
+          Doubles a(static_cast<py::ssize_t>(v.size()));
+          std::copy(v.begin(), v.end(), a.mutable_data());
+          return a;
+        };
+        return py::typing::Tuple<Doubles, Doubles, Doubles, double, double, double>(
+            py::make_tuple(arr(b.times_s), arr(b.amplitudes), arr(b.baselines), b.rate_hz,
+                           b.snr_db, b.shape_correlation));
+      },
+      py::arg("pulse"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"),
+      py::arg("timing_f_hi_hz"));
+
+  m.def(
+      "pulse_rate_variability",
+      [beat_config, one_d](const Doubles& x, double fs_hz, double f_lo_hz, double f_hi_hz,
+                           double timing_f_hi_hz, double max_deviation) {
+        const std::size_t n = one_d(x, "pulse");
+        const rppg::BeatConfig bc = beat_config(fs_hz, f_lo_hz, f_hi_hz, timing_f_hi_hz);
+        rppg::IntervalConfig ic;
+        ic.max_deviation = max_deviation;
+        const double* xp = x.data();
+        py::gil_scoped_release release;
+        return rppg::pulse_rate_variability(xp, n, bc, ic);
+      },
+      py::arg("pulse"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"),
+      py::arg("timing_f_hi_hz"), py::arg("max_deviation"));
+
+  m.def(
+      "variability_from_beats",
+      [one_d](const Doubles& beat_times_s, double max_deviation) {
+        const std::size_t n = one_d(beat_times_s, "beat_times_s");
+        rppg::IntervalConfig ic;
+        ic.max_deviation = max_deviation;
+        const double* tp = beat_times_s.data();
+        py::gil_scoped_release release;
+        return rppg::variability_from_beats(tp, n, ic);
+      },
+      py::arg("beat_times_s"), py::arg("max_deviation"));
+
+  m.def(
+      "estimate_breathing",
+      [beat_config, one_d](const Doubles& x, double fs_hz, double f_lo_hz, double f_hi_hz,
+                           double breath_lo_hz, double breath_hi_hz) {
+        const std::size_t n = one_d(x, "pulse");
+        rppg::BreathingConfig c;
+        c.beats = beat_config(fs_hz, f_lo_hz, f_hi_hz, rppg::BeatConfig{}.timing_f_hi_hz);
+        c.f_lo_hz = breath_lo_hz;
+        c.f_hi_hz = breath_hi_hz;
+        const double* xp = x.data();
+        py::gil_scoped_release release;
+        return rppg::estimate_breathing(xp, n, c);
+      },
+      py::arg("pulse"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"),
+      py::arg("breath_lo_hz"), py::arg("breath_hi_hz"));
 }

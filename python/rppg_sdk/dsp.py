@@ -894,3 +894,370 @@ class TimeSeriesBuffer:
             f"TimeSeriesBuffer(capacity={self.capacity}, channels={self.channels}, "
             f"size={self.size})"
         )
+
+
+# ----------------------------------------------------------------------- beats, PRV, breathing
+# Issue 12: beat-to-beat timing and breathing from a pulse waveform (csrc/src/variability.cpp,
+# csrc/src/breathing.cpp). From a camera or a fingertip the beats are pulse-wave peaks, not ECG
+# R-peaks: the variability is pulse-rate variability (PRV), which approximates ECG heart-rate
+# variability (HRV) at rest but also carries the beat-to-beat change of the pulse transit time.
+
+#: Pulse-rate band the beat search is guided by: 0.7-3.5 Hz is 42-210 bpm.
+PRV_BAND_HZ: tuple[float, float] = (0.7, 3.5)
+#: Breathing band: 0.08-0.5 Hz is 4.8-30 breaths per minute (at rest 12-20; paced breathing at
+#: 6 per minute must not sit on the band's edge).
+BREATHING_BAND_HZ: tuple[float, float] = (0.08, 0.5)
+# Shortest pulses accepted: PRV needs a few beats, breathing a few breaths; the confidences say
+# how few is too few (they count differences and breaths).
+_MIN_PRV_S = 5.0
+_MIN_BREATHING_S = 10.0
+# Highest frequency kept in the pulse whose peaks time the beats (its first harmonics).
+_TIMING_F_HI_HZ = 5.0
+
+__all__ += [
+    "BREATHING_BAND_HZ",
+    "PRV_BAND_HZ",
+    "Beats",
+    "BreathingRate",
+    "PulseRateVariability",
+    "RespiratoryModulation",
+    "breathing_rate",
+    "detect_beats",
+    "pulse_rate_variability",
+    "variability_from_beats",
+]
+
+
+@dataclass(frozen=True)
+class Beats:
+    """The beats of a pulse waveform (:func:`detect_beats`).
+
+    Attributes
+    ----------
+    times_s
+        Systolic peak times, seconds from the first sample, refined to sub-sample time by a
+        parabola through the band-passed pulse's peak sample and its neighbours.
+    amplitudes
+        Each beat's height above the trough before it (band-passed pulse units).
+    rate_bpm
+        The mean pulse rate (spectral peak) that guided the search.
+    snr_db
+        Spectral SNR of the pulse at that rate.
+    shape_correlation
+        Median correlation of each beat's waveform with the median beat, -1..1: a clean pulse
+        repeats its shape (0.9 and above), noise does not (about 0.5).
+    """
+
+    times_s: FloatArray
+    amplitudes: FloatArray
+    rate_bpm: float
+    snr_db: float
+    shape_correlation: float
+
+
+@dataclass(frozen=True)
+class PulseRateVariability:
+    """Beat-to-beat variability of the pulse rate over a window (:func:`pulse_rate_variability`).
+
+    PRV, not HRV: the intervals are between pulse-wave peaks, not ECG R-peaks.
+
+    Attributes
+    ----------
+    rmssd_ms
+        Root mean square of successive differences of accepted intervals, in ms (short-term,
+        vagal variability). Differences are taken only between two accepted neighbours.
+    sdnn_ms
+        Standard deviation of the accepted intervals, in ms (overall variability; grows with
+        the window length).
+    pnn50_percent
+        Share of successive differences larger than 50 ms, in percent.
+    mean_interval_ms
+        Mean accepted interval, in ms (60000 / it is the mean pulse rate).
+    beats_detected
+        Beats found in the window.
+    beats_used
+        Beats that bound at least one accepted interval.
+    intervals_used
+        Accepted intervals.
+    rejected_share
+        Share of the intervals rejected as ectopic, missed or extra beats (0..1): out of
+        0.25-2 s, or further than ``max_deviation`` from the median of their neighbours.
+    confidence
+        0..1: clean, repeating beat shapes, few rejected intervals, at least 20 successive
+        differences. Below 0.3: do not use the numbers.
+    window_s
+        Seconds of pulse the numbers come from.
+    """
+
+    rmssd_ms: float
+    sdnn_ms: float
+    pnn50_percent: float
+    mean_interval_ms: float
+    beats_detected: int
+    beats_used: int
+    intervals_used: int
+    rejected_share: float
+    confidence: float
+    window_s: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain, rounded numbers for CSV / JSON."""
+        return {
+            "rmssd_ms": round(self.rmssd_ms, 2),
+            "sdnn_ms": round(self.sdnn_ms, 2),
+            "pnn50_percent": round(self.pnn50_percent, 2),
+            "mean_interval_ms": round(self.mean_interval_ms, 2),
+            "beats_detected": self.beats_detected,
+            "beats_used": self.beats_used,
+            "intervals_used": self.intervals_used,
+            "rejected_share": round(self.rejected_share, 3),
+            "confidence": round(self.confidence, 3),
+            "window_s": round(self.window_s, 2),
+        }
+
+
+@dataclass(frozen=True)
+class RespiratoryModulation:
+    """One respiratory modulation's own breathing-rate estimate.
+
+    Attributes
+    ----------
+    breaths_per_min
+        The modulation series' spectral peak in the breathing band; ``None`` when the series
+        was too short or flat to give one.
+    quality
+        Share of the band's power within 0.03 Hz of that peak (0..1).
+    used
+        Whether it agreed with the fused rate (within 3 breaths per minute).
+    """
+
+    breaths_per_min: float | None
+    quality: float
+    used: bool
+
+
+@dataclass(frozen=True)
+class BreathingRate:
+    """Breathing rate from a pulse's respiratory modulations (:func:`breathing_rate`).
+
+    Attributes
+    ----------
+    breaths_per_min
+        The fused rate; ``None`` when no modulation gave one.
+    confidence
+        0..1: the modulations agree, their spectra are peaked, the beats are clean and the
+        window holds at least four breaths. Below 0.3: do not use the number.
+    amplitude
+        RIAV: the beats' amplitudes (stroke volume falls with inspiration).
+    frequency
+        RIFV: the beat intervals (respiratory sinus arrhythmia).
+    baseline
+        RIIV: the pulse's baseline (venous volume follows the chest pressure). Pulses from POS
+        or CHROM carry little of it (their sliding windows remove slow changes).
+    beats
+        Beats the modulations were sampled at.
+    window_s
+        Seconds of pulse the rate comes from.
+    """
+
+    breaths_per_min: float | None
+    confidence: float
+    amplitude: RespiratoryModulation
+    frequency: RespiratoryModulation
+    baseline: RespiratoryModulation
+    beats: int
+    window_s: float
+
+
+def _pulse_for_beats(
+    pulse: npt.ArrayLike, fs_hz: float, band_hz: tuple[float, float], min_s: float
+) -> tuple[FloatArray, float, tuple[float, float]]:
+    fs = _check_fs(fs_hz)
+    lo, hi = _check_band(band_hz)
+    _check_band_fits(fs, (lo, hi))
+    need = max(math.ceil(min_s * fs), _min_samples(fs, (lo / 2.0, hi)), 16)
+    x = _as_signal("pulse", pulse, min_len=1)
+    if x.shape[0] < need:
+        raise ValueError(
+            f"pulse: expected at least {need} samples ({need / fs:.3g} s at {fs:g} Hz), got "
+            f"{x.shape[0]}"
+        )
+    return x, fs, (lo, hi)
+
+
+def _check_deviation(max_deviation: float) -> float:
+    _check_finite("max_deviation", max_deviation)
+    if not 0.0 < float(max_deviation) < 1.0:
+        raise ValueError(f"max_deviation: expected 0 < max_deviation < 1, got {max_deviation}")
+    return float(max_deviation)
+
+
+def _prv(r: _core.VariabilityResult, window_s: float) -> PulseRateVariability:
+    return PulseRateVariability(
+        rmssd_ms=float(r.rmssd_ms),
+        sdnn_ms=float(r.sdnn_ms),
+        pnn50_percent=float(r.pnn50_percent),
+        mean_interval_ms=float(r.mean_interval_ms),
+        beats_detected=int(r.beats_detected),
+        beats_used=int(r.beats_used),
+        intervals_used=int(r.intervals_used),
+        rejected_share=float(r.rejected_share),
+        confidence=float(r.confidence),
+        window_s=float(window_s),
+    )
+
+
+def detect_beats(
+    pulse: npt.ArrayLike, fs_hz: float, *, band_hz: tuple[float, float] = PRV_BAND_HZ
+) -> Beats:
+    """The beats of a pulse waveform, timed to far below the sample spacing.
+
+    The mean pulse rate ``f0`` comes from the spectrum (:func:`estimate_heart_rate` inside
+    ``band_hz``); a narrow band-pass (0.6-1.6 ``f0``) leaves one smooth maximum per beat, which
+    says where each beat is; the beat's time is the peak of the wider band-passed pulse (0.5
+    ``f0`` to 5 Hz, its first harmonics) near it, refined by a parabola through the peak sample
+    and its neighbours.
+
+    Parameters
+    ----------
+    pulse
+        Pulse waveform (rising with blood volume), shape ``(n,)``, at least 5 s.
+    fs_hz
+        Sample rate in Hz; ``band_hz`` must lie below its Nyquist frequency.
+    band_hz
+        Pulse-rate band ``(low, high)`` in Hz.
+
+    Raises
+    ------
+    ValueError
+        Too short a pulse, NaN or inf in it, not 1-D, or ``fs_hz`` / ``band_hz`` unusable.
+    TypeError
+        ``pulse`` is not a real numeric array.
+    """
+    x, fs, (lo, hi) = _pulse_for_beats(pulse, fs_hz, band_hz, _MIN_PRV_S)
+    times, amps, _, rate_hz, snr_db, corr = _core.detect_beats(
+        x, fs, lo, hi, max(_TIMING_F_HI_HZ, 1.25 * hi)
+    )
+    return Beats(times, amps, 60.0 * float(rate_hz), float(snr_db), float(corr))
+
+
+def pulse_rate_variability(
+    pulse: npt.ArrayLike,
+    fs_hz: float,
+    *,
+    band_hz: tuple[float, float] = PRV_BAND_HZ,
+    max_deviation: float = 0.2,
+) -> PulseRateVariability:
+    """RMSSD, SDNN and pNN50 of a pulse waveform's beat intervals, with a confidence.
+
+    Beats come from :func:`detect_beats`. Intervals outside 0.25-2 s or further than
+    ``max_deviation`` from the median of their five neighbours on each side are rejected
+    (ectopic beats, missed beats, noise peaks) and the share rejected is reported;
+    successive differences are taken only between two accepted neighbours.
+
+    Parameters
+    ----------
+    pulse
+        Pulse waveform, shape ``(n,)``, at least 5 s (30 s and more for numbers worth
+        reporting: the confidence counts the differences).
+    fs_hz
+        Sample rate in Hz.
+    band_hz
+        Pulse-rate band ``(low, high)`` in Hz.
+    max_deviation
+        Largest accepted relative deviation of an interval from its neighbours' median.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`detect_beats`; ``max_deviation`` outside (0, 1).
+    """
+    dev = _check_deviation(max_deviation)
+    x, fs, (lo, hi) = _pulse_for_beats(pulse, fs_hz, band_hz, _MIN_PRV_S)
+    r = _core.pulse_rate_variability(x, fs, lo, hi, max(_TIMING_F_HI_HZ, 1.25 * hi), dev)
+    return _prv(r, x.shape[0] / fs)
+
+
+def variability_from_beats(
+    beat_times_s: npt.ArrayLike, *, max_deviation: float = 0.2
+) -> PulseRateVariability:
+    """RMSSD, SDNN and pNN50 of beat times you already have (ECG R-peaks, a contact sensor's
+    beats), with the interval cleaning of :func:`pulse_rate_variability`. The confidence here
+    sees only the intervals (share rejected, number of differences), not any waveform.
+
+    Parameters
+    ----------
+    beat_times_s
+        Strictly increasing beat times in seconds, shape ``(n,)``, ``n >= 3``.
+    """
+    dev = _check_deviation(max_deviation)
+    t = _as_signal("beat_times_s", beat_times_s, min_len=3)
+    if not np.all(np.diff(t) > 0):
+        raise ValueError(
+            "beat_times_s: expected strictly increasing times, got a repeat or a step back"
+        )
+    r = _core.variability_from_beats(t, dev)
+    return _prv(r, float(t[-1] - t[0]))
+
+
+def _modulation(m: _core.ModulationEstimate) -> RespiratoryModulation:
+    return RespiratoryModulation(
+        breaths_per_min=60.0 * float(m.rate_hz) if m.valid else None,
+        quality=float(m.quality),
+        used=bool(m.used),
+    )
+
+
+def breathing_rate(
+    pulse: npt.ArrayLike,
+    fs_hz: float,
+    *,
+    band_hz: tuple[float, float] = PRV_BAND_HZ,
+    breathing_band_hz: tuple[float, float] = BREATHING_BAND_HZ,
+) -> BreathingRate:
+    """Breathing rate from a pulse waveform's respiratory modulations, with a confidence.
+
+    The beats (:func:`detect_beats`) sample three modulations: their amplitudes (RIAV), their
+    intervals (RIFV, respiratory sinus arrhythmia) and the pulse's baseline (RIIV). Each series
+    is interpolated to 4 Hz and gives the spectral peak in ``breathing_band_hz`` (limited to
+    0.45 of the pulse rate: the beats sample the modulations and faster breathing aliases);
+    the estimates that agree within 3 breaths per minute are averaged, weighted by how peaked
+    their spectra are (Karlen et al. 2013's "smart fusion").
+
+    Parameters
+    ----------
+    pulse
+        Pulse waveform, shape ``(n,)``, at least 10 s; 20 s and more for numbers worth
+        reporting (the confidence counts the breaths in the window).
+    fs_hz
+        Sample rate in Hz.
+    band_hz
+        Pulse-rate band ``(low, high)`` in Hz.
+    breathing_band_hz
+        Breathing band ``(low, high)`` in Hz, below ``band_hz``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`detect_beats`; a breathing band that is not below the pulse band.
+    """
+    b_lo, b_hi = _check_band(breathing_band_hz)
+    lo_pulse = _check_band(band_hz)[0]
+    if not b_hi < lo_pulse:
+        raise ValueError(
+            f"breathing_band_hz: expected below the pulse band's low edge ({lo_pulse:g} Hz), "
+            f"got ({b_lo:g}, {b_hi:g})"
+        )
+    if b_hi >= 2.0:
+        raise ValueError(f"breathing_band_hz: expected the high edge below 2 Hz, got {b_hi:g}")
+    x, fs, (lo, hi) = _pulse_for_beats(pulse, fs_hz, band_hz, _MIN_BREATHING_S)
+    r = _core.estimate_breathing(x, fs, lo, hi, b_lo, b_hi)
+    return BreathingRate(
+        breaths_per_min=60.0 * float(r.rate_hz) if r.rate_hz > 0 else None,
+        confidence=float(r.confidence),
+        amplitude=_modulation(r.amplitude),
+        frequency=_modulation(r.frequency),
+        baseline=_modulation(r.baseline),
+        beats=int(r.beats),
+        window_s=x.shape[0] / fs,
+    )

@@ -5,11 +5,18 @@ waves, ~0.1 Hz, and slower drift) and with breathing (respiratory sinus arrhythm
 0.2-0.33 Hz); its integral places the beats, and each beat is a sum of two Gaussians (the
 systolic peak and the later, broader dicrotic wave). A recorded PPG can drive the skin instead;
 its true rate then comes from its own beats (:func:`bpm_from_waveform`).
+
+For pulse-rate variability and breathing, :func:`beat_sequence` draws beat times with a known
+respiratory sinus arrhythmia and beat-to-beat jitter, and :func:`ppg_from_beats` renders a pulse
+whose systolic peaks sit exactly there, with breathing's amplitude and baseline modulation;
+:class:`PulseTruth` carries the beats, their RMSSD / SDNN / pNN50 and the breathing rate. The
+pulse drives a clip through ``SyntheticClipSpec(ppg_waveform=...)``.
 """
 
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -180,3 +187,184 @@ def bpm_from_waveform(ppg: FloatArray, fs_hz: float, fallback_bpm: float) -> Flo
     intervals_s = np.diff(times_s)
     t_s = np.arange(n) / fs_hz
     return np.interp(t_s, 0.5 * (times_s[1:] + times_s[:-1]), 60.0 / intervals_s)
+
+
+# ----------------------------------------------------------------------------- known beats
+
+
+@dataclass(frozen=True)
+class PulseTruth:
+    """The truth of a pulse rendered from known beats (:func:`ppg_from_beats`).
+
+    Attributes
+    ----------
+    beat_times_s
+        Systolic peak times, seconds from the first sample.
+    rmssd_ms, sdnn_ms, pnn50_percent
+        Of the intervals between those beats (SDNN with ``ddof=1``).
+    breathing_rate_per_min
+        Breaths per minute of the respiratory modulations.
+    """
+
+    beat_times_s: FloatArray
+    rmssd_ms: float
+    sdnn_ms: float
+    pnn50_percent: float
+    breathing_rate_per_min: float
+
+    @property
+    def intervals_s(self) -> FloatArray:
+        """Intervals between successive beats."""
+        return np.diff(self.beat_times_s)
+
+    @property
+    def mean_bpm(self) -> float:
+        """Mean pulse rate from the intervals."""
+        return float(60.0 / np.mean(self.intervals_s))
+
+    def window(self, start_s: float, end_s: float) -> PulseTruth:
+        """The same truth for the beats within ``[start_s, end_s]``."""
+        t = self.beat_times_s
+        return _truth(t[(t >= start_s) & (t <= end_s)], self.breathing_rate_per_min)
+
+
+def _truth(beat_times_s: FloatArray, breathing_rate_per_min: float) -> PulseTruth:
+    iv = np.diff(beat_times_s)
+    sd = np.diff(iv)
+    return PulseTruth(
+        beat_times_s=beat_times_s,
+        rmssd_ms=float(1e3 * np.sqrt(np.mean(sd**2))) if sd.size else 0.0,
+        sdnn_ms=float(1e3 * np.std(iv, ddof=1)) if iv.size >= 2 else 0.0,
+        pnn50_percent=float(100.0 * np.mean(np.abs(sd) > 0.05)) if sd.size else 0.0,
+        breathing_rate_per_min=float(breathing_rate_per_min),
+    )
+
+
+def beat_sequence(
+    duration_s: float,
+    heart_rate_bpm: float,
+    breathing_rate_per_min: float,
+    rsa_ms: float,
+    jitter_ms: float,
+    rng: np.random.Generator | int,
+) -> FloatArray:
+    """Beat times with respiratory sinus arrhythmia and beat-to-beat jitter.
+
+    Each interval is ``60 / heart_rate_bpm`` plus ``rsa_ms`` times the sine of the breathing
+    phase at the beat (inspiration shortens the interval) plus Gaussian jitter of ``jitter_ms``
+    standard deviation; intervals are kept within 0.3-2 s.
+
+    Parameters
+    ----------
+    duration_s
+        Beats are drawn from a random start in the first beat up to this time, 1-86400 s.
+    heart_rate_bpm
+        Mean pulse rate, 30-200 bpm.
+    breathing_rate_per_min
+        Breathing rate, 3-60 breaths per minute.
+    rsa_ms
+        Amplitude of the respiratory interval swing, 0-300 ms.
+    jitter_ms
+        Standard deviation of the beat-to-beat jitter, 0-200 ms.
+    rng
+        A numpy ``Generator`` (or an int seed for one).
+    """
+    dur = _check_real("duration_s", duration_s, 1.0, 86400.0)
+    hr = _check_real("heart_rate_bpm", heart_rate_bpm, 30.0, 200.0)
+    br = _check_real("breathing_rate_per_min", breathing_rate_per_min, 3.0, 60.0)
+    rsa = _check_real("rsa_ms", rsa_ms, 0.0, 300.0) / 1e3
+    jit = _check_real("jitter_ms", jitter_ms, 0.0, 200.0) / 1e3
+    gen = _generator(rng)
+    mean_s = 60.0 / hr
+    phase0 = gen.uniform(0.0, 2 * np.pi)
+    times = [gen.uniform(0.0, mean_s)]
+    while times[-1] < dur:
+        now = times[-1]
+        phase = 2 * np.pi * br / 60.0 * now + phase0
+        step = mean_s - rsa * np.sin(phase) + jit * gen.standard_normal()
+        times.append(now + float(np.clip(step, 0.3, 2.0)))
+    return np.asarray(times[:-1], dtype=np.float64)
+
+
+def ppg_from_beats(
+    beat_times_s: npt.ArrayLike,
+    n: int,
+    fs_hz: float,
+    breathing_rate_per_min: float,
+    amplitude_modulation: float = 0.1,
+    baseline_modulation: float = 0.1,
+    rng: np.random.Generator | int = 0,
+) -> tuple[FloatArray, PulseTruth]:
+    """A pulse whose systolic peaks sit at ``beat_times_s``, modulated by breathing.
+
+    Each beat is the two-Gaussian beat of :func:`physiological_ppg` (a systolic peak at the
+    beat time and the broader dicrotic wave after it, widths scaled by the beat's own
+    interval); breathing scales each beat's amplitude by ``1 + amplitude_modulation *
+    sin(phase)`` (RIAV) and adds ``baseline_modulation * sin(phase + 1)`` of the beat amplitude
+    to the baseline (RIIV); the intervals carry whatever respiratory sinus arrhythmia the beat
+    times hold (RIFV, :func:`beat_sequence`).
+
+    Parameters
+    ----------
+    beat_times_s
+        Strictly increasing systolic peak times in seconds, at least 3.
+    n
+        Samples to render, at ``k / fs_hz`` seconds.
+    fs_hz
+        Sample rate in Hz.
+    breathing_rate_per_min
+        Breaths per minute of the amplitude and baseline modulations (3-60).
+    amplitude_modulation, baseline_modulation
+        Relative depth of each, 0-1.
+    rng
+        A numpy ``Generator`` (or an int seed): the breathing phase and a few percent of
+        beat-to-beat amplitude jitter.
+
+    Returns
+    -------
+    ppg, truth
+        ``(n,)`` pulse with zero mean and unit variance, and its :class:`PulseTruth`.
+    """
+    t_beats = np.asarray(beat_times_s, dtype=np.float64)
+    if t_beats.ndim != 1 or t_beats.size < 3:
+        raise ValueError(
+            f"beat_times_s: expected at least 3 times in a 1-D array, got {t_beats.shape}"
+        )
+    if not np.all(np.isfinite(t_beats)) or not np.all(np.diff(t_beats) > 0):
+        raise ValueError("beat_times_s: expected finite, strictly increasing times")
+    n = _check_int("n", n, 1, 2**31 - 1)
+    fs = _check_real("fs_hz", fs_hz, 0.0, _MAX_FS_HZ)
+    if fs <= 0:
+        raise ValueError(f"fs_hz: expected > 0, got {fs_hz!r}")
+    br = _check_real("breathing_rate_per_min", breathing_rate_per_min, 3.0, 60.0)
+    am = _check_real("amplitude_modulation", amplitude_modulation, 0.0, 1.0)
+    bm = _check_real("baseline_modulation", baseline_modulation, 0.0, 1.0)
+    gen = _generator(rng)
+    t_s = np.arange(n, dtype=np.float64) / fs
+    phase0 = gen.uniform(0.0, 2 * np.pi)
+    resp = 2 * np.pi * br / 60.0
+    intervals = np.diff(t_beats)
+    periods = np.concatenate([intervals, intervals[-1:]])
+    jitter = 1.0 + 0.03 * gen.standard_normal(t_beats.size)
+    gain = jitter * (1.0 + am * np.sin(resp * t_beats + phase0))
+    dicrotic_delay = _DICROTIC_MU - _SYSTOLIC_MU
+    wave = np.zeros(n)
+    for tb, period, g in zip(t_beats, periods, gain, strict=True):
+        lo = np.searchsorted(t_s, tb - 3 * _SYSTOLIC_SIGMA * period)
+        hi = np.searchsorted(t_s, tb + (dicrotic_delay + 3 * _DICROTIC_SIGMA) * period)
+        x = (t_s[lo:hi] - tb) / period
+        wave[lo:hi] += g * (
+            np.exp(-0.5 * (x / _SYSTOLIC_SIGMA) ** 2)
+            + _DICROTIC_AMPLITUDE * np.exp(-0.5 * ((x - dicrotic_delay) / _DICROTIC_SIGMA) ** 2)
+        )
+    beat_size = float(np.max(wave)) if n else 1.0
+    wave = wave + bm * beat_size * np.sin(resp * t_s + phase0 + 1.0)
+    return _unit_variance(wave), _truth(t_beats, br)
+
+
+def _generator(rng: np.random.Generator | int) -> np.random.Generator:
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy Generator or int, got {type(rng).__name__}")
+    return rng
