@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk.frames import validate_frame
+from rppg_sdk.frames import LevelScale, validate_frame
 
 __all__ = [
     "FaceObservation",
@@ -148,7 +148,7 @@ class FaceObservation:
         Score of the detection that placed or last confirmed the box (Haar: 1.0).
     crop
         ``(crop_size, crop_size, C)`` uint8, the box resized (area averaging), with the frame's
-        channels (3 for BGR, 1 for gray).
+        channels (3 for BGR, 1 for gray); float32 in 8-bit units for uint16 frames.
     skin_mask
         ``(crop_size, crop_size)`` float32 in 0..1 (forehead and cheeks) or ``None`` when no
         landmarks are available.
@@ -306,6 +306,7 @@ class FaceTracker:
         self._mask: Float32Array | None = None
         self._mask_points: npt.NDArray[np.float64] | None = None
         self._frame_shape: tuple[int, ...] | None = None
+        self._levels = LevelScale()  # 16-bit frames: the stream's bit depth (nir)
 
     def update(self, frame: npt.NDArray[np.uint8]) -> FaceObservation | None:
         """Track the face on one frame.
@@ -313,7 +314,9 @@ class FaceTracker:
         Parameters
         ----------
         frame
-            BGR uint8 ``(H, W, 3)`` or gray ``(H, W)`` / ``(H, W, 1)``.
+            BGR uint8 ``(H, W, 3)`` or gray ``(H, W)`` / ``(H, W, 1)``, uint8 or uint16
+            (10-16-bit sensors: detection sees the frame scaled to 8 bits; the crop keeps
+            the precision as float32 in 8-bit units, see :class:`~rppg_sdk.frames.LevelScale`).
 
         Returns
         -------
@@ -327,6 +330,10 @@ class FaceTracker:
             # A new frame size invalidates the box; start over rather than crop garbage.
             self.reset()
         self._frame_shape = img.shape
+        # 16-bit frames (nir): detect on 8 bits, crop at full precision; a grown bit depth is a
+        # step in the crop's levels, handed on as a move.
+        deeper = self._levels.update(img)
+        img8 = self._levels.to_uint8(img)
 
         due = (
             self._box is None
@@ -336,16 +343,19 @@ class FaceTracker:
         self._frame_index += 1
         moved = False
         if due:
-            moved = self._detect(img)
+            moved = self._detect(img8)
             if self._box is None:
                 return None
         assert self._box is not None
         box_i = _round_box(self._box)
         crop = _crop(img, box_i, self.options.crop_size)
+        if crop.dtype != np.uint8:
+            crop = self._levels.units(crop)  # type: ignore[assignment]
+            moved = moved or deeper
         if due and self._mesh is not None and self._misses == 0:
             self._detections += 1
             if moved or self._mask is None or self._detections % _MESH_EVERY_N_DETECTIONS == 0:
-                self._update_mask(_to_rgb(_crop(img, box_i, _MESH_MAX_SIDE, upscale=False)), moved)
+                self._update_mask(_to_rgb(_crop(img8, box_i, _MESH_MAX_SIDE, upscale=False)), moved)
         return FaceObservation(
             box_xywh=box_i,
             detection_score=self._score,
@@ -499,7 +509,7 @@ def _crop(
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + w), min(fh, y + h)
     channels = img.shape[2]
     if x1 <= x0 or y1 <= y0:
-        roi = np.zeros((h, w, channels), np.uint8)
+        roi = np.zeros((h, w, channels), img.dtype)
     else:
         roi = img[y0:y1, x0:x1]
         pads = (y0 - y, y + h - y1, x0 - x, x + w - x1)

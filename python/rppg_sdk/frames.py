@@ -11,9 +11,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["StreamClock", "is_grey", "validate_frame"]
+__all__ = ["FRAME_DTYPES", "LevelScale", "StreamClock", "is_grey", "to_uint8", "validate_frame"]
 
 UInt8Array = npt.NDArray[np.uint8]
+Float32Array = npt.NDArray[np.float32]
+
+#: Frame dtypes the monitor takes: 8-bit frames (one or three channels), and one-channel frames
+#: of deeper sensors (10-16 bits, as near-infrared driver-monitoring cameras deliver them).
+FRAME_DTYPES: tuple[str, ...] = ("uint8", "uint16")
+
+# Bit depths a uint16 frame's values are taken to fill; the stream's depth only grows.
+_BIT_DEPTHS = (8, 10, 12, 14, 16)
 
 # Grey video decoded to three channels: compression leaves the channels within a level or two of
 # each other (chroma subsampling, rounding), so "equal" allows this much and this share of pixels.
@@ -28,27 +36,39 @@ _MIN_INTERVAL_S = 1e-3
 _MAX_INTERVAL_S = 1.0
 
 
-def validate_frame(frame: Any) -> UInt8Array:
-    """Check a camera frame and return it as ``(H, W, C)`` uint8 with ``C`` 1 or 3.
+def validate_frame(frame: Any) -> npt.NDArray[Any]:
+    """Check a camera frame and return it as ``(H, W, C)`` with ``C`` 1 or 3, dtype kept.
 
-    Accepts BGR ``(H, W, 3)`` and single-channel ``(H, W)`` / ``(H, W, 1)`` uint8 arrays.
+    Accepts BGR ``(H, W, 3)`` and single-channel ``(H, W)`` / ``(H, W, 1)`` ``uint8`` arrays,
+    and single-channel ``uint16`` arrays (10-16-bit sensors, e.g. 940 nm near-infrared
+    driver-monitoring cameras; the values' bit depth is judged per stream, see
+    :class:`LevelScale`).
 
     Raises
     ------
     TypeError
-        Not a numpy array, or not uint8.
+        Not a numpy array, a dtype other than ``uint8`` / ``uint16``, or ``uint16`` with
+        three channels.
     ValueError
         Wrong number of dimensions or channels, or an empty frame.
     """
     if not isinstance(frame, np.ndarray):
         raise TypeError(f"frame: expected a numpy array, got {type(frame).__name__}")
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame: expected dtype uint8 (8-bit camera frame), got {frame.dtype}")
+    if frame.dtype != np.uint8 and frame.dtype != np.uint16:
+        raise TypeError(
+            "frame: expected dtype uint8 (8-bit camera frame) or uint16 (one-channel 10-16-bit "
+            f"sensor data), got {frame.dtype}"
+        )
     if frame.ndim == 2:
         frame = frame[:, :, None]
     if frame.ndim != 3 or frame.shape[2] not in (1, 3):
         raise ValueError(
             f"frame: expected shape (H, W, 3) BGR or (H, W) / (H, W, 1) gray, got {frame.shape}"
+        )
+    if frame.dtype == np.uint16 and frame.shape[2] != 1:
+        raise TypeError(
+            "frame: expected dtype uint8 for colour (H, W, 3) frames (uint16 is taken with one "
+            f"channel only, (H, W) or (H, W, 1)), got uint16 with shape {frame.shape}"
         )
     if frame.shape[0] < 8 or frame.shape[1] < 8:
         raise ValueError(
@@ -57,8 +77,72 @@ def validate_frame(frame: Any) -> UInt8Array:
     return frame  # type: ignore[no-any-return]
 
 
-def is_grey(image: UInt8Array) -> bool:
-    """Whether an ``(H, W, C)`` uint8 image carries no colour.
+class LevelScale:
+    """One stream's bit depth, and its frames in 8-bit units.
+
+    A ``uint16`` frame carries 10, 12, 14 or 16 bits (or 8 in a wide container); which is not
+    written in the array. The depth is judged from the values: the smallest of 8, 10, 12, 14
+    and 16 bits that holds the brightest pixel seen so far in the stream. It only grows, so a
+    dim first frame can raise it later once: :meth:`update` says when it did (a step in the
+    skin trace that the caller should treat as one). Frames in 8-bit units (``value * 255 /
+    (2**bits - 1)``) keep the levels the rest of the SDK reasons in (a dark face, 255 for full
+    scale) while float32 keeps the 16-bit precision a weak near-infrared pulse needs.
+    """
+
+    def __init__(self) -> None:
+        self.bits = 8
+
+    @property
+    def full_scale(self) -> int:
+        """The largest value of the current depth, ``2**bits - 1``."""
+        return (1 << self.bits) - 1
+
+    def reset(self) -> None:
+        """Start a new stream (the depth is judged again)."""
+        self.bits = 8
+
+    def update(self, frame: npt.NDArray[Any]) -> bool:
+        """Take one frame's brightest value into the depth; whether the depth grew (always
+        False for ``uint8`` frames)."""
+        if frame.dtype == np.uint8:
+            return False
+        peak = int(frame.max())
+        if peak <= self.full_scale:
+            return False
+        grown = self.bits
+        for bits in _BIT_DEPTHS:
+            if peak < (1 << bits):
+                grown = bits
+                break
+        changed = grown != self.bits
+        self.bits = grown
+        return changed
+
+    def units(self, image: npt.NDArray[Any]) -> Float32Array:
+        """``image`` in 8-bit units as float32 (``uint8`` is only converted)."""
+        if image.dtype == np.uint8:
+            return image.astype(np.float32)
+        return np.multiply(image, np.float32(255.0 / self.full_scale), dtype=np.float32)
+
+    def to_uint8(self, image: npt.NDArray[Any]) -> UInt8Array:
+        """``image`` rounded to 8 bits (``uint8`` is returned as it is): what face detectors
+        and models take."""
+        return to_uint8(image, self.full_scale)
+
+
+def to_uint8(image: npt.NDArray[Any], full_scale: float = 255.0) -> UInt8Array:
+    """An image as ``uint8``: ``uint8`` unchanged; deeper or float images scaled by
+    ``255 / full_scale``, rounded and clipped."""
+    if image.dtype == np.uint8:
+        return image
+    scaled = np.multiply(image, np.float32(255.0 / float(full_scale)), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    return scaled.astype(np.uint8)
+
+
+def is_grey(image: npt.NDArray[Any]) -> bool:
+    """Whether an ``(H, W, C)`` image carries no colour.
 
     One channel is grey. Three channels are grey when, on at least 98 % of the pixels, each
     channel lies within 3 grey levels of the others after removing a constant offset per
@@ -106,6 +190,7 @@ class StreamClock:
             self.last_s: float | None = None
             self.frames = 0
             self.frame_shape: tuple[int, ...] | None = None
+            self.frame_dtype: np.dtype[Any] | None = None
             self._intervals: list[float] = []
 
     @contextlib.contextmanager
@@ -121,8 +206,8 @@ class StreamClock:
         finally:
             self._feeder.release()
 
-    def admit(self, frame: Any, timestamp_s: float | None) -> tuple[UInt8Array, float]:
-        """Check a frame (:func:`validate_frame`, same size as the stream's first) and its
+    def admit(self, frame: Any, timestamp_s: float | None) -> tuple[npt.NDArray[Any], float]:
+        """Check a frame (:func:`validate_frame`, same size and dtype as the stream's first) and its
         timestamp (:meth:`next`); return both as the stream takes them."""
         img = validate_frame(frame)
         if self.frame_shape is not None and img.shape != self.frame_shape:
@@ -130,8 +215,14 @@ class StreamClock:
                 f"frame: size changed from {self.frame_shape} to {img.shape} within one stream; "
                 "call reset() before feeding frames of another size"
             )
+        if self.frame_dtype is not None and img.dtype != self.frame_dtype:
+            raise TypeError(
+                f"frame: dtype changed from {self.frame_dtype} to {img.dtype} within one stream; "
+                "call reset() before feeding frames of another bit depth"
+            )
         ts = self.next(timestamp_s)
         self.frame_shape = img.shape
+        self.frame_dtype = img.dtype
         return img, ts
 
     def next(self, timestamp_s: float | None) -> float:

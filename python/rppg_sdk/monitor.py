@@ -83,6 +83,14 @@ class HeartRateMonitor:
         """Frames a live stream dropped because the worker was behind (0 in ``VIDEO``)."""
         return 0 if self._worker is None else self._worker.dropped
 
+    # --- nir: alternating illuminator -------------------------------------------------------
+    @property
+    def dark_frames_dropped(self) -> int:
+        """Illuminator-off frames left out before the skin was measured
+        (``MonitorOptions.drop_dark_frames``; :mod:`rppg_sdk.illuminator`), over the monitor's
+        life."""
+        return self._pipe.dark_frames.dropped
+
     def process(
         self, frame: npt.NDArray[np.uint8], timestamp_s: float | None = None
     ) -> HeartRateReading | None:
@@ -91,8 +99,9 @@ class HeartRateMonitor:
         Parameters
         ----------
         frame
-            BGR uint8 ``(H, W, 3)`` or one channel ``(H, W)`` / ``(H, W, 1)``; three equal
-            channels (grey video) are measured as one.
+            BGR uint8 ``(H, W, 3)`` or one channel ``(H, W)`` / ``(H, W, 1)``, uint8 or
+            uint16 (10-16-bit near-infrared sensors); three equal channels (grey video) are
+            measured as one.
         timestamp_s
             Capture time in seconds, strictly increasing; ``None``: ``index / options.fps``.
 

@@ -16,6 +16,7 @@ from rppg_sdk.backends import Backend, BackendName
 from rppg_sdk.confidence import ConfidenceModel
 from rppg_sdk.extractors import Method
 from rppg_sdk.face import FaceTrackerOptions
+from rppg_sdk.illuminator import check_mode as check_dark_mode
 from rppg_sdk.reading import HeartRateReading
 from rppg_sdk.roi import SkinRoi
 from rppg_sdk.tracking import TrackerOptions
@@ -125,6 +126,11 @@ class MonitorOptions:
         in-band tinted flicker on the semi-synthetic suite, but on the real face video the
         surround and even the frame's corners carry the pulse rate (head motion with each beat,
         the camera's processing), and the regression and the evidence then remove a true pulse.
+    drop_dark_frames
+        Frames of an alternating illuminator (940 nm driver-monitoring cameras light every
+        other frame): ``"auto"`` (default) drops the dark ones once the stream's brightness is
+        seen to alternate, ``True`` takes the stream to alternate from the start, ``False``
+        keeps every frame (:mod:`rppg_sdk.illuminator`). Kept frames keep their timestamps.
     """
 
     method: Method | str = DEFAULT_METHOD
@@ -147,8 +153,11 @@ class MonitorOptions:
     confidence: ConfidenceModel | None = None
     skin_roi: SkinRoi | str = SkinRoi.FACE
     illumination_reference: bool = False
+    drop_dark_frames: bool | str = "auto"  # nir: alternating illuminator
 
     def __post_init__(self) -> None:
+        # nir: alternating illuminator
+        object.__setattr__(self, "drop_dark_frames", check_dark_mode(self.drop_dark_frames))
         object.__setattr__(self, "skin_roi", _enum(SkinRoi, "skin_roi", self.skin_roi))
         object.__setattr__(
             self, "running_mode", _enum(RunningMode, "running_mode", self.running_mode)

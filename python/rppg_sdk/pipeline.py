@@ -17,6 +17,8 @@ import numpy.typing as npt
 from rppg_sdk.analysis import PulseAnalyzer
 from rppg_sdk.backends import Backend, BackendName, load_backend
 from rppg_sdk.extractors import Method, PulseExtractor, make_extractor
+from rppg_sdk.frames import LevelScale
+from rppg_sdk.illuminator import DarkFrameFilter
 from rppg_sdk.live import LiveWorker
 from rppg_sdk.options import MonitorOptions, is_backend
 from rppg_sdk.reading import HeartRateReading, ReadingStatus
@@ -77,6 +79,9 @@ class FramePipeline:
             o.band_hz, o.window_s, o.tracker, o.confidence, o.low_quality_confidence, o.waveform_s
         )
         self.lock = threading.Lock()
+        # nir: dark frames of an alternating illuminator; 16-bit frames for 8-bit models
+        self.dark_frames = DarkFrameFilter(o.drop_dark_frames)  # type: ignore[arg-type]
+        self.levels = LevelScale()
         self.generation = 0
         self.latest: HeartRateReading | None = None
         self.reset_stream()
@@ -85,6 +90,8 @@ class FramePipeline:
         self.generation += 1  # queued frames of the old stream become no-ops
         self.next_update_s: float | None = None
         self.had_face = False
+        self.dark_frames.reset()  # nir
+        self.levels.reset()  # nir
         self.roi.reset()
         self.ext.reset()
         self.analyzer.reset()
@@ -96,6 +103,16 @@ class FramePipeline:
         if gen != self.generation:
             return None
         o = self.o
+        # --- nir: an alternating illuminator's dark frames never reach the skin (the kept
+        # frames keep their own timestamps); models take 8-bit frames.
+        if not self.dark_frames.update(img).keep:
+            return None
+        if self.dark_frames.started:  # what came before the alternation was seen holds dark
+            self.ext.reset()  # frames too
+        if img.dtype != np.uint8 and o.method is Method.MODEL:
+            self.levels.update(img)
+            img = self.levels.to_uint8(img)
+        # --- end nir
         if self.next_update_s is None:
             self.next_update_s = ts + o.update_interval_s
         obs = self.roi.update(img)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk.face import FaceTracker, FaceTrackerOptions
-from rppg_sdk.frames import is_grey
+from rppg_sdk.frames import LevelScale, is_grey
 
 __all__ = [
     "FaceRoi",
@@ -68,7 +68,8 @@ class SkinObservation:
     Attributes
     ----------
     crop
-        ``(S, S, C)`` uint8 square crop; ``C`` is 1 for one-channel and grey streams.
+        ``(S, S, C)`` uint8 square crop; ``C`` is 1 for one-channel and grey streams
+        (float32 in 8-bit units for uint16 frames: their precision kept).
     skin_weights
         ``(S, S)`` float32 pixel weights, or ``None``: no mask, the extractor uses its own
         default (an ellipse over the face).
@@ -228,16 +229,25 @@ class FrameRoi(SkinSource):
         super().__init__()
         self.crop_size = int(crop_size)
         self._weights = np.ones((self.crop_size, self.crop_size), np.float32)
+        self._levels = LevelScale()
 
     def update(self, frame: UInt8Array) -> SkinObservation:
         h, w = frame.shape[:2]
         s = self.crop_size
+        # 16-bit frames (nir): the crop keeps their precision as float32 in 8-bit units.
+        deeper = self._levels.update(frame)
         crop: UInt8Array = np.asarray(
-            cv2.resize(frame, (s, s), interpolation=cv2.INTER_AREA), dtype=np.uint8
+            cv2.resize(frame, (s, s), interpolation=cv2.INTER_AREA), dtype=frame.dtype
         ).reshape(s, s, -1)
+        if crop.dtype != np.uint8:
+            crop = self._levels.units(crop)  # type: ignore[assignment]
         return SkinObservation(
             crop=self._channels(crop),
             skin_weights=self._weights,
             box_xywh=(0, 0, int(w), int(h)),
-            moved=False,
+            moved=deeper,
         )
+
+    def reset(self) -> None:
+        super().reset()
+        self._levels.reset()
