@@ -85,13 +85,17 @@ def stubs(session: nox.Session) -> None:
 
 @nox.session
 def train(session: nox.Session) -> None:
-    """Train a model: `nox -s train -- --config training/configs/physnet_synthetic.yaml`.
+    """Train a model: `nox -s train -- --config training/configs/physnet_realistic.yaml`.
 
-    Any option of `python -m training.train` may follow the config and overrides it.
+    Stops by epochs (same weights on a second run); with `release_name` set (the shipped models'
+    configs set it) it then exports best.pt to ONNX, checks parity with PyTorch, writes the
+    sidecar, scores the file through HeartRateMonitor (`evaluate`, `evaluate_real`) and writes
+    the model card, all into <output_dir>/release/. Any option of `python -m training.train`
+    may follow the config and overrides it.
     """
     session.install(TORCH)
     session.install(".[train,test]")
-    args = session.posargs or ["--config", "training/configs/physnet_synthetic.yaml"]
+    args = session.posargs or ["--config", "training/configs/physnet_realistic.yaml"]
     session.run("python", "-m", "training.train", *args)
 
 

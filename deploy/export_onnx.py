@@ -210,7 +210,19 @@ def load_model(
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
         training_info = {
             k: cfg.get(k)
-            for k in ("data", "data_path", "mode", "loss", "epochs", "batch_size", "lr", "seed")
+            for k in (
+                "data",
+                "data_path",
+                "mode",
+                "loss",
+                "epochs",
+                "batch_size",
+                "lr",
+                "seed",
+                "init_weights",
+                "neg_weight",
+                "augment",
+            )
             if k in cfg
         }
         training_info["synthetic"] = cfg.get("synthetic") or {}

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from training.augment import frequency_resample, resample_ppg
 from training.distributed import all_reduce_sum
-from training.losses import LOSSES, irrelevant_power_ratio, mvtl_loss
+from training.losses import LOSSES, irrelevant_power_ratio, mvtl_loss, no_pulse_loss
 
 __all__ = [
     "Objective",
@@ -30,6 +30,7 @@ __all__ = [
     "evaluate",
     "mean_ipr",
     "predict",
+    "supervised_loss",
     "train_one_epoch",
 ]
 
@@ -50,6 +51,9 @@ class Objective:
         Contrastive negatives: range of the frequency-resampling ratio.
     n_views, view_s
         Multi-view triplet loss: number of views and their length in seconds.
+    neg_weight
+        Supervised runs: weight of :func:`training.losses.no_pulse_loss` on clips without a
+        pulse (``batch["pulse"]`` False), which have no waveform to fit.
     """
 
     mode: str = "supervised"
@@ -58,6 +62,7 @@ class Objective:
     neg_ratio: tuple[float, float] = (0.66, 0.8)
     n_views: int = 4
     view_s: float = 5.0
+    neg_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.mode not in ("supervised", "contrastive"):
@@ -90,6 +95,28 @@ def contrastive_loss(
     return mvtl_loss(y_a, y_p, y_n, fs_hz, n_views=n_views, view_s=view_s)
 
 
+def supervised_loss(
+    pred: torch.Tensor, batch: dict[str, Any], objective: Objective, device: torch.device
+) -> torch.Tensor:
+    """The objective's loss on clips with a pulse and, weighted by ``objective.neg_weight``,
+    :func:`training.losses.no_pulse_loss` on clips without one (each term weighted by its share
+    of the batch)."""
+    loss_fn = LOSSES[objective.loss]
+    pulse = torch.as_tensor(batch.get("pulse", torch.ones(pred.shape[0], dtype=torch.bool)))
+    pulse = pulse.to(device).bool()
+    n = pred.shape[0]
+    total = pred.new_zeros(())
+    if bool(pulse.any()):
+        k = int(pulse.sum())
+        y, b = batch["ppg"].to(device)[pulse], batch["bpm"].to(device)[pulse]
+        total = total + loss_fn(pred[pulse], y, b, objective.fs_hz) * (k / n)
+    if not bool(pulse.all()):
+        k = int((~pulse).sum())
+        neg = no_pulse_loss(pred[~pulse], objective.fs_hz)
+        total = total + objective.neg_weight * neg * (k / n)
+    return total
+
+
 def train_one_epoch(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -109,7 +136,6 @@ def train_one_epoch(
     ``(seed, epoch, rank)``, so a resumed run draws what an uninterrupted one would.
     """
     model.train()
-    loss_fn = LOSSES[objective.loss]
     rng = np.random.default_rng([seed, epoch, rank, 7])
     total, count, t0 = 0.0, 0, time.time()
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
@@ -127,7 +153,7 @@ def train_one_epoch(
             )
         else:
             pred = model(video)
-            loss = loss_fn(pred, batch["ppg"].to(device), batch["bpm"].to(device), objective.fs_hz)
+            loss = supervised_loss(pred, batch, objective, device)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"epoch {epoch}: the loss became {float(loss)}")
         optimizer.zero_grad(set_to_none=True)
@@ -148,13 +174,16 @@ def predict(
 ) -> dict[str, np.ndarray]:
     """Model waveforms, label waveforms and heart rates of every clip of ``loader``."""
     model.eval()
-    preds, ppgs, bpms, vids = [], [], [], []
+    preds, ppgs, bpms, vids, pulses = [], [], [], [], []
     for batch in tqdm(loader, desc="eval", leave=False, disable=not progress):
         preds.append(model(batch["video"].to(device)).float().cpu())
         ppgs.append(batch["ppg"].float())
         bpms.append(batch["bpm"].float())
         vids.append(torch.as_tensor(batch["video_index"]))
+        n = batch["video"].shape[0]
+        pulses.append(torch.as_tensor(batch.get("pulse", torch.ones(n, dtype=torch.bool))))
     return {
+        "pulse": torch.cat(pulses).numpy().astype(bool),
         "pred": torch.cat(preds).numpy().astype(np.float64),
         "ppg": torch.cat(ppgs).numpy().astype(np.float64),
         "bpm": torch.cat(bpms).numpy().astype(np.float64),
@@ -189,6 +218,16 @@ def evaluate(
         b = torch.from_numpy(out["bpm"][labelled])
         name = objective.loss if objective.mode == "supervised" else "mcc"
         res["val_loss"] = float(LOSSES[name](p, y, b, fs))
+    negative = ~out["pulse"]
+    if negative.any():
+        # Clips without a pulse: how concentrated the model's spectrum is there. Supervised
+        # selection sees it as training does (each part weighted by its share of the clips).
+        res["val_no_pulse"] = float(no_pulse_loss(pred[negative], fs))
+        if objective.mode == "supervised" and "val_loss" in res:
+            share = float(negative.mean())
+            res["val_loss"] = (1 - share) * res["val_loss"] + share * objective.neg_weight * res[
+                "val_no_pulse"
+            ]
     good = np.isfinite(out["bpm"])
     if good.any():
         try:

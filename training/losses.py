@@ -53,6 +53,7 @@ __all__ = [
     "mcc_loss",
     "mvtl_loss",
     "neg_pearson",
+    "no_pulse_loss",
     "normalized_psd",
     "pearson_r",
     "psd_mse",
@@ -307,6 +308,21 @@ def normalized_psd(x: torch.Tensor, fs_hz: float, nfft: int | None = None) -> to
     power = power * _band_mask(freqs).to(power.dtype)
     psd: torch.Tensor = power / (power.sum(dim=-1, keepdim=True) + _EPS)
     return psd
+
+
+def no_pulse_loss(pred: torch.Tensor, fs_hz: float, nfft: int | None = None) -> torch.Tensor:
+    """How much of the in-band power a waveform puts in a few bins: ``sum_f p_f^2`` of its
+    :func:`normalized_psd`, averaged over the batch.
+
+    For clips with *no* pulse (negatives): 1 for a pure tone, ``1 / F`` for a flat spectrum. A
+    model that minimises it returns noise, not a rhythm, where there is no pulse, so the
+    spectral evidence the runtime's confidence reads (SNR at the peak, harmonic structure) is
+    low there. Supervised losses cannot express this: a Pearson loss has no target to correlate
+    with.
+    """
+    p = _check_wave("pred", pred)
+    psd = normalized_psd(p, fs_hz, nfft)
+    return (psd**2).sum(dim=-1).mean()
 
 
 def psd_mse(

@@ -94,6 +94,12 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     # optimisation
     p.add_argument("--mode", default="supervised", help="supervised | contrastive")
     p.add_argument("--loss", default="neg_pearson", help=f"supervised loss: {sorted(LOSSES)}")
+    p.add_argument(
+        "--neg-weight",
+        type=float,
+        default=1.0,
+        help="weight of the no-pulse loss on clips without a pulse (realistic data)",
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("-b", "--batch-size", type=int, default=4)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -121,6 +127,30 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )
     p.add_argument("--n-views", type=int, default=4, help="MVTL views V_N")
     p.add_argument("--view-s", type=float, default=5.0, help="MVTL view length V_L (s)")
+    p.add_argument(
+        "--init-weights",
+        default=None,
+        help="start from this model file's weights (fine-tuning; same architecture)",
+    )
+    # release: export, parity, sidecar, evaluation through the SDK, model card
+    p.add_argument(
+        "--release-name",
+        default=None,
+        help="after training, export best.pt as this model (ONNX + sidecar + card); "
+        "default: no release",
+    )
+    p.add_argument("--release-dir", default=None, help="default: <output-dir>/release")
+    p.add_argument(
+        "--evaluate",
+        default="holdout",
+        help="suite parts the release is scored on through HeartRateMonitor ('' : none)",
+    )
+    p.add_argument(
+        "--evaluate-real",
+        default="skin_patches,face_video",
+        help="real recording sets the release is scored on ('' : none)",
+    )
+    p.add_argument("--evaluate-baselines", default="pos,physnet", help="measured beside it")
     # run
     p.add_argument("--output-dir", default="runs/default")
     p.add_argument("--ship-to", default=None, help="also write the best weights here")
@@ -174,7 +204,19 @@ def main(args: argparse.Namespace, videos: Sequence[FaceVideo] | None = None) ->
 
     ``videos`` replaces the data that ``args.data`` names (tests, notebooks).
     """
-    return fit(args, videos).best
+    result = fit(args, videos)
+    if result.rank == 0 and args.release_name:
+        from training.release import release  # noqa: PLC0415
+
+        release(args, command=_command())
+    return result.best
+
+
+def _command() -> str:
+    import shlex  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    return "python -m training.train " + shlex.join(sys.argv[1:])
 
 
 if __name__ == "__main__":

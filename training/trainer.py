@@ -74,6 +74,7 @@ def objective_from(args: argparse.Namespace) -> Objective:
         neg_ratio=tuple(args.neg_ratio),
         n_views=int(args.n_views),
         view_s=float(args.view_s),
+        neg_weight=float(getattr(args, "neg_weight", 1.0)),
     )
 
 
@@ -152,6 +153,12 @@ def _fit(
     model = wrap_model(
         build_model(args.model, args.in_channels, **args.model_kwargs).to(device), ctx
     )
+    if getattr(args, "init_weights", None) and not args.resume:
+        # Fine-tuning: start from a trained model file (same architecture and options).
+        from training.checkpoints import load_checkpoint  # noqa: PLC0415
+
+        init = load_checkpoint(args.init_weights, device)
+        unwrap_model(model).load_state_dict(init["model"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=max(1, args.epochs), eta_min=args.lr * args.lr_min_ratio

@@ -32,10 +32,12 @@ __all__ = [
     "split_videos",
 ]
 
-#: ``synthetic`` renders a set; ``preprocessed`` reads face videos already cached (every folder
-#: holding a ``meta.npz`` below ``data_path``); ``folder`` is unlabelled video files; the rest
-#: are the real datasets of :mod:`training.data.records`.
-DATA_SOURCES = ("synthetic", "preprocessed", "folder", *sorted(LOADERS))
+#: ``synthetic`` renders a set; ``realistic`` renders the evaluation suite's kinds of clip through
+#: real codecs (:mod:`training.data.realistic`, options in ``synthetic``); ``preprocessed`` reads
+#: face videos already cached (every folder holding a ``meta.npz`` below ``data_path``);
+#: ``folder`` is unlabelled video files; the rest are the real datasets of
+#: :mod:`training.data.records`.
+DATA_SOURCES = ("synthetic", "realistic", "preprocessed", "folder", *sorted(LOADERS))
 
 
 def load_preprocessed(root: str | Path) -> list[FaceVideo]:
@@ -77,7 +79,7 @@ def load_videos(
     key = str(data).lower().replace("_", "-")
     if key not in DATA_SOURCES:
         raise ValueError(f"data: expected one of {list(DATA_SOURCES)}, got {data!r}")
-    if key != "synthetic" and not data_path:
+    if key not in ("synthetic", "realistic") and not data_path:
         raise ValueError(f"data_path: expected the {data} root folder, got {data_path!r}")
     show = progress and is_main_process()
     with main_process_first():
@@ -86,6 +88,11 @@ def load_videos(
 
             cfg = SyntheticSetConfig(**{"fps_hz": float(fps_hz), **dict(synthetic or {})})
             return build_synthetic_videos(cfg, cache_dir=cache_dir, progress=show)
+        if key == "realistic":
+            from training.data.realistic import RealisticSetConfig, build_realistic_videos
+
+            rcfg = RealisticSetConfig(**dict(synthetic or {}))
+            return build_realistic_videos(rcfg, cache_dir=cache_dir, progress=show)
         assert data_path is not None
         if key == "preprocessed":
             return load_preprocessed(data_path)

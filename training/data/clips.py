@@ -161,6 +161,15 @@ class ClipDataset(Dataset[dict[str, Any]]):
         self.seed = int(seed)
         self.epoch = 0
         self.channels = channels.pop()
+        # Negatives: labelled videos rendered without a pulse (PPG all zeros, no heart rate).
+        # Their clips are kept (not redrawn for a poor PPG) and flagged ``"pulse": False``.
+        self._negative = [
+            self.labelled
+            and v.ppg.size > 0
+            and not np.any(v.ppg)
+            and (v.bpm.size == 0 or not np.isfinite(v.bpm).any())
+            for v in self.videos
+        ]
         # Source frames per output frame for each video (videos at another rate are re-timed).
         self._rate = [v.fps_hz / config.fs_hz for v in self.videos]
         lengths = np.array([v.n_frames for v in self.videos], dtype=np.float64)
@@ -171,7 +180,9 @@ class ClipDataset(Dataset[dict[str, Any]]):
                     f"videos: expected at least one video of {config.clip_frames * 0.5:.0f} "
                     "clip frames or more, got only shorter ones"
                 )
-            self._weights = np.where(usable, lengths, 0.0) / np.where(usable, lengths, 0.0).sum()
+            # Weighted by duration, not frames: a 60 fps clip is not worth four 15 fps ones.
+            durations = np.where(usable, lengths / np.array(self._rate), 0.0)
+            self._weights = durations / durations.sum()
             default = int(lengths.sum() // config.clip_frames)
             self.samples_per_epoch = int(samples_per_epoch or max(1, default))
             self.windows: list[tuple[int, int]] = []
@@ -218,7 +229,11 @@ class ClipDataset(Dataset[dict[str, Any]]):
                     continue
             start = int(rng.integers(0, n - need + 1))
             item = self._make(vi, start, scale, rng)
-            if not self.labelled or not needs_redraw(item["ppg"], self.config.fs_hz, self.augment):
+            if (
+                not self.labelled
+                or self._negative[vi]
+                or not needs_redraw(item["ppg"], self.config.fs_hz, self.augment)
+            ):
                 break
         if item is None:
             raise RuntimeError("no video was long enough for a clip after several draws")
@@ -274,6 +289,7 @@ class ClipDataset(Dataset[dict[str, Any]]):
             "ppg": ppg,
             "bpm": torch.tensor(bpm, dtype=torch.float32),
             "video_index": vi,
+            "pulse": not self._negative[vi],
             "start": start,
             "scale": scale,
         }
