@@ -24,6 +24,7 @@ from rppg_sdk.monitor import (
     ReadingStatus,
     RunningMode,
 )
+from rppg_sdk.reading import ResetReason  # dms
 
 require_module("skimage", extra="demo")  # the renderer's default face
 from rppg_sdk import synthetic  # noqa: E402
@@ -176,11 +177,14 @@ def test_face_leaving_and_coming_back_recovers_without_reset(clips: dict[str, An
     frames = clip.frames.copy()
     gone = (clip.timestamps_s >= 8.0) & (clip.timestamps_s < 10.0)
     frames[gone] = 90  # nobody in front of the camera: a flat gray frame
-    readings = measure(frames, clip.timestamps_s)
+    # dms: losses up to face_loss_bridge_s are bridged (tests/test_face_box.py); 2 s is longer
+    # than the 1 s bridge here, so the history starts anew.
+    readings = measure(frames, clip.timestamps_s, MonitorOptions(face_loss_bridge_s=1.0))
     by_time = {round(r.timestamp_s): r for r in readings}
     assert by_time[9].status is ReadingStatus.NO_FACE and by_time[9].bpm is None
     # Back at 10 s: warming up again, then heart rates from the new face data only.
     assert by_time[12].status is ReadingStatus.WARMING_UP
+    assert by_time[12].reset_reason is ResetReason.FACE_LOST
     late = [r for r in readings if r.timestamp_s >= 16.0]
     assert late and all(r.bpm is not None for r in late)
     for r in late:

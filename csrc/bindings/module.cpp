@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "rppg/events.hpp"  // driver-monitoring events (rppg_sdk.events)
 #include "rppg/rppg.hpp"
 #include "rppg/breathing.hpp"    // issue 12: pulse-rate variability and breathing
 #include "rppg/variability.hpp"
@@ -208,6 +209,69 @@ ValuesAndTimes series_since(const rppg::TimeSeriesBuffer& tb, double start_s) {
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "rppg C++ signal core (see rppg_sdk.dsp for the documented Python API)";
+
+  // ---- driver-monitoring events (rppg::EventDetector; rppg_sdk.events wraps it) -------------
+  // Plain numbers in, tuples out: rppg_sdk.events turns the codes into its enums. The work per
+  // reading is a few comparisons, so the GIL stays held.
+  py::class_<rppg::EventDetector>(m, "EventDetector")
+      .def(py::init([](double min_confidence, double tachycardia_bpm, double bradycardia_bpm,
+                       double sustain_s, double hysteresis_bpm, double max_gap_s,
+                       double abrupt_change_bpm, double abrupt_window_s, double lost_after_s,
+                       double motion_share_threshold, int box_moves_threshold,
+                       double low_light_level) {
+             rppg::EventOptions o;
+             o.min_confidence = min_confidence;
+             o.tachycardia_bpm = tachycardia_bpm;
+             o.bradycardia_bpm = bradycardia_bpm;
+             o.sustain_s = sustain_s;
+             o.hysteresis_bpm = hysteresis_bpm;
+             o.max_gap_s = max_gap_s;
+             o.abrupt_change_bpm = abrupt_change_bpm;
+             o.abrupt_window_s = abrupt_window_s;
+             o.lost_after_s = lost_after_s;
+             o.motion_share_threshold = motion_share_threshold;
+             o.box_moves_threshold = box_moves_threshold;
+             o.low_light_level = low_light_level;
+             return new rppg::EventDetector(o);
+           }),
+           py::arg("min_confidence") = 0.6, py::arg("tachycardia_bpm") = 100.0,
+           py::arg("bradycardia_bpm") = 50.0, py::arg("sustain_s") = 30.0,
+           py::arg("hysteresis_bpm") = 5.0, py::arg("max_gap_s") = 5.0,
+           py::arg("abrupt_change_bpm") = 15.0, py::arg("abrupt_window_s") = 10.0,
+           py::arg("lost_after_s") = 2.0, py::arg("motion_share_threshold") = 0.5,
+           py::arg("box_moves_threshold") = 2, py::arg("low_light_level") = 0.08)
+      .def(
+          "push",
+          [](rppg::EventDetector& d, double timestamp_s, int state, double bpm, double confidence,
+             double motion_share, int box_moves, double skin_level) {
+            if (state < 0 || state > 3) {
+              throw py::value_error("state: expected 0..3 (warming_up, ok, low_quality, "
+                                    "no_face), got " + std::to_string(state));
+            }
+            rppg::ReadingInput r;
+            r.timestamp_s = timestamp_s;
+            r.state = static_cast<rppg::ReadingState>(state);
+            r.bpm = bpm;
+            r.confidence = confidence;
+            r.motion_share = motion_share;
+            r.box_moves = box_moves;
+            r.skin_level = skin_level;
+            py::typing::List<py::typing::Tuple<int, double, int, int, double, double, double, int,
+                                               double>>
+                out;
+            for (const rppg::Event& e : d.push(r)) {
+              out.append(py::make_tuple(static_cast<int>(e.kind), e.timestamp_s,
+                                        static_cast<int>(e.state),
+                                        static_cast<int>(e.previous_state), e.bpm, e.previous_bpm,
+                                        e.confidence, static_cast<int>(e.reason), e.since_s));
+            }
+            return out;
+          },
+          py::arg("timestamp_s"), py::arg("state"), py::arg("bpm"), py::arg("confidence"),
+          py::arg("motion_share"), py::arg("box_moves"), py::arg("skin_level"),
+          "(kind, timestamp_s, state, previous_state, bpm, previous_bpm, confidence, reason, "
+          "since_s) per event raised")
+      .def("reset", &rppg::EventDetector::reset);
 
   py::class_<rppg::FrameRingBuffer>(m, "FrameRingBuffer")
       .def(py::init([](std::size_t capacity, std::size_t h, std::size_t w, std::size_t c,

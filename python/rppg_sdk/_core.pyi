@@ -8,6 +8,16 @@ import numpy
 import numpy.typing
 import typing
 __all__: list[str] = ['BreathingResult', 'FrameRingBuffer', 'HeartRateResult', 'ModulationEstimate', 'SpectralConfig', 'TimeSeriesBuffer', 'VariabilityResult', 'bandpass', 'detect_beats', 'detrend', 'estimate_breathing', 'estimate_heart_rate', 'power_spectrum', 'pulse_chrom', 'pulse_green', 'pulse_pos', 'pulse_rate_variability', 'resample_uniform', 'signal_quality', 'variability_from_beats']
+# ---- driver-monitoring events (dms) ---------------------------------------------------------
+class EventDetector:
+    def __init__(self, min_confidence: typing.SupportsFloat | typing.SupportsIndex = 0.6, tachycardia_bpm: typing.SupportsFloat | typing.SupportsIndex = 100.0, bradycardia_bpm: typing.SupportsFloat | typing.SupportsIndex = 50.0, sustain_s: typing.SupportsFloat | typing.SupportsIndex = 30.0, hysteresis_bpm: typing.SupportsFloat | typing.SupportsIndex = 5.0, max_gap_s: typing.SupportsFloat | typing.SupportsIndex = 5.0, abrupt_change_bpm: typing.SupportsFloat | typing.SupportsIndex = 15.0, abrupt_window_s: typing.SupportsFloat | typing.SupportsIndex = 10.0, lost_after_s: typing.SupportsFloat | typing.SupportsIndex = 2.0, motion_share_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.5, box_moves_threshold: typing.SupportsInt | typing.SupportsIndex = 2, low_light_level: typing.SupportsFloat | typing.SupportsIndex = 0.08) -> None:
+        ...
+    def push(self, timestamp_s: typing.SupportsFloat | typing.SupportsIndex, state: typing.SupportsInt | typing.SupportsIndex, bpm: typing.SupportsFloat | typing.SupportsIndex, confidence: typing.SupportsFloat | typing.SupportsIndex, motion_share: typing.SupportsFloat | typing.SupportsIndex, box_moves: typing.SupportsInt | typing.SupportsIndex, skin_level: typing.SupportsFloat | typing.SupportsIndex) -> list[tuple[int, float, int, int, float, float, float, int, float]]:
+        """
+        (kind, timestamp_s, state, previous_state, bpm, previous_bpm, confidence, reason, since_s) per event raised
+        """
+    def reset(self) -> None:
+        ...
 class FrameRingBuffer:
     def __init__(self, capacity: typing.SupportsInt | typing.SupportsIndex, height: typing.SupportsInt | typing.SupportsIndex, width: typing.SupportsInt | typing.SupportsIndex, channels: typing.SupportsInt | typing.SupportsIndex, dtype: str) -> None:
         ...

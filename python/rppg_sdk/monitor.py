@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from rppg_sdk.events import MonitorEvent  # dms
 from rppg_sdk.extractors import Method, ModelExtractor
+from rppg_sdk.face_box import Box, check_face_box  # dms
 from rppg_sdk.frames import StreamClock
 from rppg_sdk.live import LiveWorker
 from rppg_sdk.options import DEFAULT_METHOD, MonitorOptions, RunningMode
@@ -92,7 +94,10 @@ class HeartRateMonitor:
         return self._pipe.dark_frames.dropped
 
     def process(
-        self, frame: npt.NDArray[np.uint8], timestamp_s: float | None = None
+        self,
+        frame: npt.NDArray[np.uint8],
+        timestamp_s: float | None = None,
+        face_box_xywh: Sequence[float] | None = None,
     ) -> HeartRateReading | None:
         """``RunningMode.VIDEO``: process one frame (none is ever dropped).
 
@@ -104,11 +109,17 @@ class HeartRateMonitor:
             measured as one.
         timestamp_s
             Capture time in seconds, strictly increasing; ``None``: ``index / options.fps``.
+        face_box_xywh
+            Driver monitoring: the face's box ``(x, y, w, h)`` in frame pixels from the
+            caller's own tracker (brow to chin, as a detector gives it; clipped to the frame).
+            No detection runs for this frame. ``None``: the SDK's tracker finds the face, or,
+            with ``face_source="caller"``, this frame has no face (:mod:`rppg_sdk.face_box`).
 
         Returns
         -------
         HeartRateReading or None
-            The reading this frame produced (one per update interval), else ``None``.
+            The reading this frame produced (one per update interval), else ``None``: only
+            *new* readings, never one returned before.
 
         Raises
         ------
@@ -116,16 +127,23 @@ class HeartRateMonitor:
             A frame or timestamp of the wrong type.
         ValueError
             Wrong shape or size; a timestamp not after the previous one, or not in seconds
-            (:meth:`reset` starts a new stream); a ``LIVE_STREAM`` monitor.
+            (:meth:`reset` starts a new stream); a ``LIVE_STREAM`` monitor; a face box that is
+            empty, not finite or outside the frame, or given with ``skin_roi="frame"``.
         RuntimeError
             Closed, or fed from two threads at once.
         """
         self._check_mode(RunningMode.VIDEO, "process")
         with self._clock.feeding("process"):
+            box = self._face_box(face_box_xywh, frame)
             img, ts = self._clock.admit(frame, timestamp_s)
-            return self._pipe.handle(img, ts, self._pipe.generation)
+            return self._pipe.handle(img, ts, self._pipe.generation, box)
 
-    def process_async(self, frame: npt.NDArray[np.uint8], timestamp_s: float) -> None:
+    def process_async(
+        self,
+        frame: npt.NDArray[np.uint8],
+        timestamp_s: float,
+        face_box_xywh: Sequence[float] | None = None,
+    ) -> None:
         """``RunningMode.LIVE_STREAM``: queue a copy of one frame and return at once.
 
         Readings go to ``options.callback`` on the worker thread. Frames are dropped while the
@@ -134,20 +152,22 @@ class HeartRateMonitor:
         Raises
         ------
         TypeError, ValueError, RuntimeError
-            As :meth:`process` (``timestamp_s`` is required); ``RuntimeError`` also re-raises
-            (chained) an error a queued frame met on the worker.
+            As :meth:`process` (``timestamp_s`` is required; ``face_box_xywh`` likewise, checked
+            here on the caller's thread); ``RuntimeError`` also re-raises (chained) an error a
+            queued frame met on the worker.
         """
         self._check_mode(RunningMode.LIVE_STREAM, "process_async")
         if timestamp_s is None:
             raise ValueError("timestamp_s: a live stream needs each frame's capture time (s)")
         with self._clock.feeding("process_async"):
             self._raise_worker_error()
+            box = self._face_box(face_box_xywh, frame)
             img, ts = self._clock.admit(frame, timestamp_s)
             assert self._worker is not None
             pipe, copy, gen = self._pipe, np.array(img, copy=True), self._pipe.generation
 
             def job() -> None:  # holds the pipeline, never the monitor
-                pipe.handle(copy, ts, gen)
+                pipe.handle(copy, ts, gen, box)
 
             if not self._worker.submit(job, drop_when_busy=True):
                 n = self._worker.dropped
@@ -190,6 +210,38 @@ class HeartRateMonitor:
                 if reading is not None:
                     yield reading
 
+    # ---- dms: events and the caller's face boxes ---------------------------------------------
+    def drain_events(self) -> list[MonitorEvent]:
+        """Every event queued since the last drain, oldest first (:mod:`rppg_sdk.events`).
+
+        The queue holds ``options.events.queue_size`` events; older ones are dropped when the
+        caller does not drain (:attr:`dropped_events`)."""
+        return self._pipe.events.drain()
+
+    def events(self, timeout_s: float | None = 0.0) -> Iterator[MonitorEvent]:
+        """Iterate over queued events, oldest first, removing them; when none is left wait up to
+        ``timeout_s`` for more (0: stop at once; ``None``: until :meth:`close`). For a
+        ``LIVE_STREAM`` consumer thread: ``for event in monitor.events(timeout_s=None)``."""
+        return self._pipe.events.iterate(timeout_s)
+
+    @property
+    def dropped_events(self) -> int:
+        """Events dropped from the full queue because nobody drained it."""
+        return self._pipe.events.dropped
+
+    def _face_box(self, box: object, frame: object) -> Box | None:
+        if box is None:
+            return None
+        if self.options.skin_roi is SkinRoi.FRAME:
+            raise ValueError(
+                "face_box_xywh: skin_roi='frame' takes every whole frame as skin; a face box "
+                "needs skin_roi='face' (the default)"
+            )
+        shape = getattr(frame, "shape", None)
+        if shape is None or len(shape) < 2:
+            return None  # the frame check names the problem
+        return check_face_box(box, shape)
+
     def flush(self) -> HeartRateReading | None:
         """Wait until every frame given so far (and its model chunks) is processed; return the
         newest reading. At once from the live callback. ``RuntimeError`` (chained) when a frame
@@ -216,6 +268,7 @@ class HeartRateMonitor:
     def close(self) -> None:
         """Stop the worker, free the face tracker and the backend it made (idempotent)."""
         self._closed = True
+        self._pipe.events.close()  # dms: wake a waiting events() iterator
         self._finalizer()
 
     def __enter__(self) -> HeartRateMonitor:

@@ -14,8 +14,10 @@ from typing import Any
 from rppg_sdk import dsp
 from rppg_sdk.backends import Backend, BackendName
 from rppg_sdk.confidence import ConfidenceModel
+from rppg_sdk.events import EventOptions, MonitorEvent  # driver monitoring (dms)
 from rppg_sdk.extractors import Method
 from rppg_sdk.face import FaceTrackerOptions
+from rppg_sdk.face_box import FaceSource  # driver monitoring (dms)
 from rppg_sdk.illuminator import check_mode as check_dark_mode
 from rppg_sdk.reading import HeartRateReading
 from rppg_sdk.roi import SkinRoi
@@ -131,6 +133,20 @@ class MonitorOptions:
         other frame): ``"auto"`` (default) drops the dark ones once the stream's brightness is
         seen to alternate, ``True`` takes the stream to alternate from the start, ``False``
         keeps every frame (:mod:`rppg_sdk.illuminator`). Kept frames keep their timestamps.
+    face_source
+        Driver monitoring: where the face is on a frame the caller gives no ``face_box_xywh``
+        for: ``"auto"`` (default, the SDK's face tracker) or ``"caller"`` (no box: no face on
+        that frame; no detector is loaded). See :mod:`rppg_sdk.face_box`.
+    face_loss_bridge_s
+        A face lost for at most this long (a hand, a head turn) keeps the pulse history and the
+        tracked rate: no new warm-up when it returns. Longer losses start anew
+        (``reading.reset_reason``).
+    events
+        Event thresholds and queue size (:class:`~rppg_sdk.events.EventOptions`).
+    on_event
+        Called with every :class:`~rppg_sdk.events.MonitorEvent` on the thread that made the
+        reading (the caller's in ``VIDEO``, the worker's in ``LIVE_STREAM``); the events also
+        queue for :meth:`~rppg_sdk.monitor.HeartRateMonitor.drain_events`.
     """
 
     method: Method | str = DEFAULT_METHOD
@@ -154,11 +170,17 @@ class MonitorOptions:
     skin_roi: SkinRoi | str = SkinRoi.FACE
     illumination_reference: bool = False
     drop_dark_frames: bool | str = "auto"  # nir: alternating illuminator
+    # ---- driver monitoring (dms): the caller's face boxes, face-loss bridge, events ----
+    face_source: FaceSource | str = FaceSource.AUTO
+    face_loss_bridge_s: float = 2.0
+    events: EventOptions = field(default_factory=EventOptions)
+    on_event: Callable[[MonitorEvent], None] | None = None
 
     def __post_init__(self) -> None:
         # nir: alternating illuminator
         object.__setattr__(self, "drop_dark_frames", check_dark_mode(self.drop_dark_frames))
         object.__setattr__(self, "skin_roi", _enum(SkinRoi, "skin_roi", self.skin_roi))
+        self._check_driver_monitoring()  # dms
         object.__setattr__(
             self, "running_mode", _enum(RunningMode, "running_mode", self.running_mode)
         )
@@ -234,6 +256,22 @@ class MonitorOptions:
             raise ValueError(f"method: expected one of {names}, got {self.method!r}") from None
         if self.method is Method.MODEL and self.model is None and not is_backend(self.backend):
             raise ValueError("model: method='model' needs a model path or bundled model name")
+
+    def _check_driver_monitoring(self) -> None:
+        # dms: the caller's face boxes, face-loss bridge, events
+        object.__setattr__(self, "face_source", _enum(FaceSource, "face_source", self.face_source))
+        b = self.face_loss_bridge_s
+        if not isinstance(b, int | float) or isinstance(b, bool) or not math.isfinite(b) or b < 0:
+            raise ValueError(f"face_loss_bridge_s: expected a number of seconds >= 0, got {b!r}")
+        if not isinstance(self.events, EventOptions):
+            raise TypeError(f"events: expected EventOptions, got {type(self.events).__name__}")
+        if self.on_event is not None and not callable(self.on_event):
+            raise TypeError(f"on_event: expected a callable, got {type(self.on_event).__name__}")
+        if self.face_source is FaceSource.CALLER and self.skin_roi is SkinRoi.FRAME:
+            raise ValueError(
+                "face_source: 'caller' takes the caller's face boxes, but skin_roi='frame' takes "
+                "every whole frame as skin; use one or the other"
+            )
 
     @property
     def live(self) -> bool:

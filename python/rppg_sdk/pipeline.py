@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk.analysis import PulseAnalyzer
 from rppg_sdk.backends import Backend, BackendName, load_backend
+from rppg_sdk.events import EventStream  # dms
 from rppg_sdk.extractors import Method, PulseExtractor, make_extractor
+from rppg_sdk.face_box import Box, BoxedFaceRoi, FaceSource  # dms
 from rppg_sdk.frames import LevelScale
 from rppg_sdk.illuminator import DarkFrameFilter
 from rppg_sdk.live import LiveWorker
 from rppg_sdk.options import MonitorOptions, is_backend
-from rppg_sdk.reading import HeartRateReading, ReadingStatus
-from rppg_sdk.roi import FaceRoi, FrameRoi, SkinRoi, SkinSource
+from rppg_sdk.reading import HeartRateReading, ReadingStatus, ResetReason
+from rppg_sdk.roi import FaceRoi, FrameRoi, SkinObservation, SkinRoi, SkinSource
 
 __all__ = ["FramePipeline", "build_pipeline", "shutdown"]
 
@@ -49,11 +52,15 @@ def build_pipeline(o: MonitorOptions) -> tuple[FramePipeline, Backend | None]:
         if o.skin_roi is SkinRoi.FRAME:
             roi = FrameRoi(crop)
         else:
-            roi = FaceRoi(
-                replace(o.face, crop_size=crop),
-                SkinRoi(o.skin_roi),
-                reference=o.illumination_reference,
+            # dms: the caller's face boxes, with the SDK's tracker for frames without one
+            # (face_source="auto") or none at all ("caller": no detector is loaded).
+            face_options = replace(o.face, crop_size=crop)
+            tracker = (
+                None
+                if o.face_source is FaceSource.CALLER
+                else FaceRoi(face_options, SkinRoi(o.skin_roi), reference=o.illumination_reference)
             )
+            roi = BoxedFaceRoi(face_options, tracker)
         ext = make_extractor(
             o.method, backend=backend, band_hz=o.band_hz, window_s=o.window_s, fps=o.fps,
             box_scale=o.face.box_scale, chunk_frames=o.model_chunk_frames,
@@ -79,6 +86,7 @@ class FramePipeline:
             o.band_hz, o.window_s, o.tracker, o.confidence, o.low_quality_confidence, o.waveform_s
         )
         self.lock = threading.Lock()
+        self.events = EventStream(o.events, o.on_event)  # dms: events of every reading
         # nir: dark frames of an alternating illuminator; 16-bit frames for 8-bit models
         self.dark_frames = DarkFrameFilter(o.drop_dark_frames)  # type: ignore[arg-type]
         self.levels = LevelScale()
@@ -90,6 +98,13 @@ class FramePipeline:
         self.generation += 1  # queued frames of the old stream become no-ops
         self.next_update_s: float | None = None
         self.had_face = False
+        # dms: short face losses are bridged, long ones restart the history
+        self.last_face_s: float | None = None
+        self.face_lost = False
+        self.gaps: deque[tuple[float, float]] = deque(maxlen=64)
+        self.reset_reason = ResetReason.STREAM_START
+        self.skin_level: float | None = None
+        self.events.reset()
         self.dark_frames.reset()  # nir
         self.levels.reset()  # nir
         self.roi.reset()
@@ -98,8 +113,11 @@ class FramePipeline:
         with self.lock:
             self.latest = None
 
-    def handle(self, img: npt.NDArray[np.uint8], ts: float, gen: int) -> HeartRateReading | None:
-        """Skin, extractor and (when due) a reading for one frame."""
+    def handle(
+        self, img: npt.NDArray[np.uint8], ts: float, gen: int, box: Box | None = None
+    ) -> HeartRateReading | None:
+        """Skin, extractor and (when due) a reading for one frame (``box``: the caller's face
+        box, checked; ``None``: the SDK's own face source)."""
         if gen != self.generation:
             return None
         o = self.o
@@ -115,14 +133,11 @@ class FramePipeline:
         # --- end nir
         if self.next_update_s is None:
             self.next_update_s = ts + o.update_interval_s
-        obs = self.roi.update(img)
+        # dms: the caller's box when given; short face losses bridged, long ones reset
+        obs = self.roi.update(img) if box is None else cast(BoxedFaceRoi, self.roi).update(img, box)
+        self._track_face(obs is not None, ts)
         if obs is not None:
-            self.had_face = True
             self.ext.push(obs, ts)
-        elif self.had_face:  # the face left: its history does not continue into the next one
-            self.had_face = False
-            self.ext.reset()
-            self.analyzer.reset()
         if ts + 1e-9 < self.next_update_s:
             return None
         self.next_update_s += o.update_interval_s * max(
@@ -136,17 +151,60 @@ class FramePipeline:
         else:
             window = self.ext.pulse_window(ts, o.window_s, o.min_window_s)
             reading = self.analyzer.analyze(window, ts, obs.box_xywh, method, channels)
+        reading = self._stream_state(reading, obs, ts)  # dms
         with self.lock:
             if gen != self.generation:
                 return None
             self.latest = reading
         if o.callback is not None:
             o.callback(reading)
+        self.events.feed(reading, self.skin_level)  # dms: events to on_event and the queue
         return reading
+
+    # ---- dms: face losses and what the reading says about them --------------------------------
+    def _track_face(self, present: bool, ts: float) -> None:
+        """Bridge a face loss up to ``face_loss_bridge_s`` (history and tracked rate kept; the
+        extractor simply gets no samples for the gap); past it, start the history anew."""
+        if present:
+            if self.face_lost and self.last_face_s is not None:
+                self.gaps.append((self.last_face_s, ts))
+            self.had_face, self.face_lost, self.last_face_s = True, False, ts
+            return
+        if not self.had_face or self.last_face_s is None:
+            return
+        self.face_lost = True
+        if ts - self.last_face_s > self.o.face_loss_bridge_s:
+            # The face left for too long: its history does not continue into the next one.
+            self.had_face = self.face_lost = False
+            self.ext.reset()
+            self.analyzer.reset()
+            self.gaps.clear()
+            self.reset_reason = ResetReason.FACE_LOST
+
+    def _stream_state(
+        self, reading: HeartRateReading, obs: SkinObservation | None, ts: float
+    ) -> HeartRateReading:
+        """The reading with why its history began and the face loss it bridged; the skin's
+        brightness for the events."""
+        start = ts - self.o.window_s
+        spans = list(self.gaps)
+        if self.face_lost and self.last_face_s is not None:
+            spans.append((self.last_face_s, ts))
+        bridged = sum(max(0.0, min(b, ts) - max(a, start)) for a, b in spans)
+        self.skin_level = None if obs is None else skin_level(obs.crop)
+        return replace(reading, reset_reason=self.reset_reason, bridged_gap_s=float(bridged))
 
     def close(self) -> None:
         self.ext.close()
         self.roi.close()
+
+
+def skin_level(crop: npt.NDArray[Any]) -> float:
+    """Mean brightness of a face crop's central half as a share of full scale (crops are in
+    8-bit units, float32 ones included): what the events call low light (dms)."""
+    s = crop.shape[0]
+    q = s // 4
+    return float(np.mean(crop[q : s - q, q : s - q], dtype=np.float64)) / 255.0
 
 
 def shutdown(worker: LiveWorker | None, pipe: FramePipeline, backend: Backend | None) -> None:

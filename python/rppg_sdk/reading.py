@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from rppg_sdk.confidence import ConfidenceInputs
 
-__all__ = ["HeartRateReading", "ReadingStatus"]
+__all__ = ["HeartRateReading", "ReadingStatus", "ResetReason"]
 
 Float32Array = npt.NDArray[np.float32]
 
@@ -27,6 +27,16 @@ class ReadingStatus(str, Enum):
     """A heart rate with low confidence: no clear pulse in the window (motion, no skin...)."""
     NO_FACE = "no_face"
     """No face on the newest frame."""
+
+
+class ResetReason(str, Enum):
+    """Why the pulse history a reading rests on began where it did (driver monitoring, dms)."""
+
+    STREAM_START = "stream_start"
+    """The stream began (the first frame, or :meth:`HeartRateMonitor.reset`)."""
+    FACE_LOST = "face_lost"
+    """The face was lost for longer than ``MonitorOptions.face_loss_bridge_s``; the history
+    started anew when it returned (shorter losses are bridged and keep it)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,11 @@ class HeartRateReading:
         What the confidence was computed from (:class:`~rppg_sdk.confidence.ConfidenceInputs`:
         SNR, un-detrended irrelevant power ratio, the surround's share of power at this rate,
         box re-alignments, window coverage); ``None`` without a heart rate.
+    reset_reason
+        Why the pulse history this reading rests on began where it did (:class:`ResetReason`).
+    bridged_gap_s
+        Seconds without a face inside this reading's window that were bridged (short face
+        losses keep the history; ``MonitorOptions.face_loss_bridge_s``).
     """
 
     timestamp_s: float
@@ -90,6 +105,9 @@ class HeartRateReading:
     window_end_s: float = 0.0
     input_channels: int = 3
     evidence: ConfidenceInputs | None = field(default=None, repr=False)
+    # ---- driver monitoring (dms): history resets and bridged face losses ----
+    reset_reason: ResetReason = ResetReason.STREAM_START
+    bridged_gap_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types for CSV / JSON (no waveform)."""
@@ -110,6 +128,8 @@ class HeartRateReading:
             "window_s": round(self.window_s, 2),
             "window_end_s": round(self.window_end_s, 4),
             "input_channels": self.input_channels,
+            "reset_reason": self.reset_reason.value,  # dms
+            "bridged_gap_s": round(self.bridged_gap_s, 3),  # dms
             "reference_share": (
                 None if self.evidence is None else round(self.evidence.reference_share, 3)
             ),
