@@ -7,6 +7,8 @@
     Measure a video file: progress bar, readings to CSV or JSON, optional PNG plot.
 ``rppg-sdk live --camera N``
     A camera with the heart rate drawn on it, where a display exists.
+``rppg-sdk batch INPUT --out DIR``
+    A folder or manifest of videos on a process pool or a Ray cluster, to Parquet (resumable).
 """
 
 from __future__ import annotations
@@ -94,6 +96,27 @@ def get_args_parser() -> argparse.ArgumentParser:
     m.add_argument("--plot", help="write a PNG plot here")
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    # --- batch (rppg_sdk.batch): folders and manifests on a process pool or Ray, to Parquet
+    b = sub.add_parser(
+        "batch", help="measure a folder or manifest of videos (process pool or Ray) to Parquet"
+    )
+    b.add_argument("input", help="folder of videos (recursive) or .csv / .jsonl manifest")
+    b.add_argument("--out", required=True, help="output folder (rerunning into it resumes)")
+    _add_common(b)
+    b.add_argument("--engine", choices=("local", "ray"), default="local", help="default local")
+    b.add_argument("--address", help="Ray cluster address (default: a local Ray for the run)")
+    b.add_argument("--workers", type=int, help="worker processes / local Ray CPUs (default: all)")
+    b.add_argument(
+        "--segment-s",
+        type=float,
+        default=600.0,
+        help="split videos longer than 1.5x this many seconds into segments (default 600; 0: "
+        "never)",
+    )
+    b.add_argument("--retry-failed", action="store_true", help="retry corrupt/unreadable videos")
+    b.add_argument("--dry-run", action="store_true", help="count videos, hours, machine time")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     l_ = sub.add_parser("live", help="live camera with the heart rate overlaid")
     l_.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
     _add_common(l_)
@@ -114,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "measure":
             return _measure(args)
+        if args.command == "batch":
+            return _batch(args)
         return _live(args)
     except CliError as exc:
         print(f"rppg-sdk {args.command}: {exc}", file=sys.stderr)
@@ -307,6 +332,38 @@ def _check_output(flag: str, path: str | None) -> None:
         raise CliError(f"--{flag}: cannot create the folder {p.parent} ({exc.strerror})") from exc
     if not os.access(p.parent, os.W_OK):
         raise CliError(f"--{flag}: the folder {p.parent} is not writable")
+
+
+# ---------------------------------------------------------------------------------- batch
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from rppg_sdk.batch import BatchConfig, dry_run, run_batch  # noqa: PLC0415
+
+    if args.segment_s < 0:
+        raise CliError(f"--segment-s: expected >= 0 seconds, got {args.segment_s}")
+    cfg = BatchConfig(
+        source=Path(args.input),
+        out_dir=Path(args.out),
+        options=_monitor_options(args),
+        engine=args.engine,
+        address=args.address,
+        workers=args.workers,
+        segment_s=args.segment_s or None,
+        retry_failed=args.retry_failed,
+        progress=not args.no_progress,
+    )
+    if args.dry_run:
+        print(dry_run(cfg).describe())
+        return 0
+    rep = run_batch(cfg)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(rep.counts.items())) or "nothing new"
+    print(
+        f"{rep.n_videos} videos ({rep.n_skipped} finished before): {counts}; "
+        f"{rep.video_s:.0f} s of video in {rep.wall_s:.1f} s ({rep.videos_per_s:.2f} videos/s, "
+        f"{rep.video_s_per_s:.1f} s of video per s); results in {rep.out_dir}"
+    )
+    return 0 if rep.counts.get("ok", 0) or not rep.counts else 1
 
 
 # ---------------------------------------------------------------------------------- live
