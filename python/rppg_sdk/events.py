@@ -218,6 +218,7 @@ class EventStream:
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
         self.dropped = 0
+        self._closed = False
 
     def feed(
         self, reading: HeartRateReading, skin_level: float | None = None
@@ -275,7 +276,7 @@ class EventStream:
         for more (0: stop at once; ``None``: wait until :meth:`close`)."""
         while True:
             with self._lock:
-                if not self._queue and timeout_s != 0.0:
+                if not self._queue and timeout_s != 0.0 and not self._closed:
                     self._ready.wait(timeout=timeout_s)
                 if not self._queue:
                     return
@@ -287,6 +288,7 @@ class EventStream:
         self._detector.reset()
 
     def close(self) -> None:
-        """Wake any waiting iterator."""
+        """Wake any waiting iterator; from now on iterators stop once the queue is empty."""
         with self._lock:
+            self._closed = True
             self._ready.notify_all()
