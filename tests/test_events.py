@@ -144,7 +144,7 @@ def test_monitor_events_and_step_latency() -> None:
     opts = MonitorOptions(face_source="caller", on_event=seen.append)
     readings: list[HeartRateReading] = []
     with HeartRateMonitor(opts) as m:
-        for k, (frame, ts) in enumerate(zip(clip.frames, clip.timestamps_s, strict=True)):
+        for frame, ts in zip(clip.frames, clip.timestamps_s, strict=True):
             # the DMS loses the face for 4 s at the end (longer than lost_after_s)
             box = None if ts >= 25.0 else clip.face_box_xywh
             r = m.process(frame, float(ts), face_box_xywh=box)

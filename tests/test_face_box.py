@@ -77,7 +77,8 @@ def test_caller_boxes_measure_as_well_as_the_tracker(clip: Any) -> None:
 def test_caller_mode_loads_no_detector_and_no_box_is_no_face(clip: Any) -> None:
     with HeartRateMonitor(MonitorOptions(face_source=FaceSource.CALLER)) as m:
         assert m.detector == "caller"
-        readings = [m.process(f, float(t)) for f, t in zip(clip.frames[:61], clip.timestamps_s)]
+        frames = zip(clip.frames[:61], clip.timestamps_s, strict=False)
+        readings = [m.process(f, float(t)) for f, t in frames]
     got = [r for r in readings if r is not None]
     assert got and all(r.status is ReadingStatus.NO_FACE for r in got)
 
