@@ -513,6 +513,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("intervals_used", &rppg::VariabilityResult::intervals_used)
       .def_readonly("differences_used", &rppg::VariabilityResult::differences_used)
       .def_readonly("rejected_share", &rppg::VariabilityResult::rejected_share)
+      .def_readonly("timing_noise_ms", &rppg::VariabilityResult::timing_noise_ms)
       .def_readonly("confidence", &rppg::VariabilityResult::confidence);
 
   py::class_<rppg::ModulationEstimate>(m, "ModulationEstimate")

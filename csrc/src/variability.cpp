@@ -171,10 +171,22 @@ Beats detect_beats(const double* x, std::size_t n, const BeatConfig& c) {
     peaks.push_back(best);
   }
   const auto half = static_cast<std::ptrdiff_t>(std::max(1.0, std::floor(0.5 * period)));
+  // The upstroke: the central difference's maximum within 0.35 of a beat before the peak.
+  std::vector<double> slope(n, 0.0);
+  for (std::size_t i = 1; i + 1 < n; ++i) slope[i] = wide[i + 1] - wide[i - 1];
+  const auto rise = static_cast<std::ptrdiff_t>(std::max(2.0, std::floor(0.35 * period)));
   std::size_t prev = 0;
   for (std::size_t k = 0; k < peaks.size(); ++k) {
     const std::size_t p = peaks[k];
     out.times_s.push_back((static_cast<double>(p) + parabola_offset(wide, p)) / c.fs_hz);
+    const std::size_t u0 = static_cast<std::size_t>(
+        std::max<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(p) - rise));
+    std::size_t u = u0;
+    for (std::size_t i = u0; i <= p; ++i) {
+      if (slope[i] > slope[u]) u = i;
+    }
+    out.upstroke_times_s.push_back((static_cast<double>(u) + parabola_offset(slope, u)) /
+                                   c.fs_hz);
     // Amplitude: above the lowest point since the previous peak (or half a beat back).
     const std::size_t from =
         k == 0 ? static_cast<std::size_t>(std::max<std::ptrdiff_t>(
@@ -293,7 +305,28 @@ VariabilityResult pulse_rate_variability(const double* x, std::size_t n, const B
   // A clean pulse repeats its shape beat after beat (median correlation ~0.9 and above, on
   // real contact and camera pulses); noise aligned on its own maxima correlates ~0.5.
   const double q_shape = clamp01((beats.shape_correlation - 0.6) / 0.3);
-  r.confidence *= q_shape;
+  // Timing noise: the offset between the two fiducials of a beat, e = peak - upstroke, is
+  // nearly constant in a clean pulse; its successive changes (over beats whose intervals on
+  // both sides were accepted) are noise of both fiducials, var(diff e) = 2 var(e). The
+  // steeper upstroke is the noisier fiducial, so e's noise bounds the peak's from above.
+  const Intervals iv = clean_intervals(beats.times_s.data(), beats.times_s.size(), ic);
+  double sq = 0.0;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i + 1 < iv.intervals_s.size(); ++i) {
+    if (!(iv.accepted[i] && iv.accepted[i + 1])) continue;
+    const double e0 = beats.times_s[i + 1] - beats.upstroke_times_s[i + 1];
+    const double e1 = beats.times_s[i + 2] - beats.upstroke_times_s[i + 2];
+    sq += (e1 - e0) * (e1 - e0);
+    ++count;
+  }
+  if (count > 0) r.timing_noise_ms = 1e3 * std::sqrt(sq / static_cast<double>(count) / 4.0);
+  // A successive difference holds three beat times (weights 1, -2, 1): noise of sigma per beat
+  // adds 6 sigma^2 to RMSSD^2. How much it inflates the RMSSD, against 10 ms.
+  const double floor_ms2 = 6.0 * r.timing_noise_ms * r.timing_noise_ms;
+  const double inflation =
+      r.rmssd_ms - std::sqrt(std::max(0.0, r.rmssd_ms * r.rmssd_ms - floor_ms2));
+  const double q_timing = clamp01(1.0 - inflation / 10.0);
+  r.confidence *= q_shape * q_timing;
   return r;
 }
 

@@ -192,6 +192,9 @@ class VariabilityResult:
     @property
     def sdnn_ms(self) -> float:
         ...
+    @property
+    def timing_noise_ms(self) -> float:
+        ...
 class ModulationEstimate:
     @property
     def quality(self) -> float:

@@ -147,6 +147,17 @@ class MonitorOptions:
         Called with every :class:`~rppg_sdk.events.MonitorEvent` on the thread that made the
         reading (the caller's in ``VIDEO``, the worker's in ``LIVE_STREAM``); the events also
         queue for :meth:`~rppg_sdk.monitor.HeartRateMonitor.drain_events`.
+    vitals
+        Pulse-rate variability and breathing rate on the readings (``reading.prv``,
+        ``reading.breathing_rate_bpm``; :mod:`rppg_sdk.vitals`). Each reading then analyses
+        the newest ``prv_window_s`` of pulse once more.
+    prv_window_s
+        Pulse analysed for PRV and breathing, in seconds (at most the extractor's history:
+        about 48 s at 30 fps for classical methods with the default ``window_s``).
+    min_prv_s, min_breathing_s
+        Pulse needed before PRV (30 s) or a breathing rate (20 s) is given.
+    vitals_min_confidence
+        PRV and breathing rates whose confidence is below this are given as ``None``.
     """
 
     method: Method | str = DEFAULT_METHOD
@@ -175,6 +186,12 @@ class MonitorOptions:
     face_loss_bridge_s: float = 2.0
     events: EventOptions = field(default_factory=EventOptions)
     on_event: Callable[[MonitorEvent], None] | None = None
+    # ---- issue 12: pulse-rate variability and breathing rate (rppg_sdk.vitals) ----
+    vitals: bool = True
+    prv_window_s: float = 60.0
+    min_prv_s: float = 30.0
+    min_breathing_s: float = 20.0
+    vitals_min_confidence: float = 0.3
 
     def __post_init__(self) -> None:
         # nir: alternating illuminator
@@ -234,6 +251,30 @@ class MonitorOptions:
                 f"backend: expected 'auto', 'onnxruntime', 'tensorrt' or a Backend, got "
                 f"{type(self.backend).__name__}"
             )
+        self._check_vitals()  # issue 12
+
+    def _check_vitals(self) -> None:
+        """Issue 12: the PRV and breathing options."""
+        if not isinstance(self.vitals, bool):
+            raise TypeError(f"vitals: expected a bool, got {type(self.vitals).__name__}")
+        for name, low in (("prv_window_s", 10.0), ("min_prv_s", 5.0), ("min_breathing_s", 10.0)):
+            v = getattr(self, name)
+            if (
+                not isinstance(v, int | float)
+                or isinstance(v, bool)
+                or not math.isfinite(v)
+                or not low <= v <= 600.0
+            ):
+                raise ValueError(f"{name}: expected {low:g}-600 seconds, got {v!r}")
+        for name in ("min_prv_s", "min_breathing_s"):
+            if getattr(self, name) > self.prv_window_s:
+                raise ValueError(
+                    f"{name}: expected <= prv_window_s ({self.prv_window_s}), got "
+                    f"{getattr(self, name)}"
+                )
+        c = self.vitals_min_confidence
+        if not isinstance(c, int | float) or isinstance(c, bool) or not 0.0 <= c <= 1.0:
+            raise ValueError(f"vitals_min_confidence: expected 0..1, got {c!r}")
 
     def _check_method(self) -> None:
         from rppg_sdk.models import available_models  # noqa: PLC0415

@@ -26,6 +26,7 @@ from rppg_sdk.live import LiveWorker
 from rppg_sdk.options import MonitorOptions, is_backend
 from rppg_sdk.reading import HeartRateReading, ReadingStatus, ResetReason
 from rppg_sdk.roi import FaceRoi, FrameRoi, SkinObservation, SkinRoi, SkinSource
+from rppg_sdk.vitals import annotate_vitals  # issue 12: PRV and breathing
 
 __all__ = ["FramePipeline", "build_pipeline", "shutdown"]
 
@@ -151,6 +152,7 @@ class FramePipeline:
         else:
             window = self.ext.pulse_window(ts, o.window_s, o.min_window_s)
             reading = self.analyzer.analyze(window, ts, obs.box_xywh, method, channels)
+            reading = annotate_vitals(reading, self.ext, ts, o)  # issue 12: PRV, breathing
         reading = self._stream_state(reading, obs, ts)  # dms
         with self.lock:
             if gen != self.generation:

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk.confidence import ConfidenceInputs
+from rppg_sdk.dsp import PulseRateVariability  # issue 12
 
 __all__ = ["HeartRateReading", "ReadingStatus", "ResetReason"]
 
@@ -88,6 +89,20 @@ class HeartRateReading:
     bridged_gap_s
         Seconds without a face inside this reading's window that were bridged (short face
         losses keep the history; ``MonitorOptions.face_loss_bridge_s``).
+    prv
+        Pulse-rate variability over the newest ``MonitorOptions.prv_window_s`` of pulse
+        (:class:`~rppg_sdk.dsp.PulseRateVariability`: RMSSD, SDNN, pNN50, beats used, share of
+        intervals rejected, its own confidence). Pulse-wave intervals, not ECG R-R intervals:
+        PRV, not HRV. ``None`` until ``min_prv_s`` of skin signal is in, and while its
+        confidence is below ``vitals_min_confidence``.
+    breathing_rate_bpm
+        Breaths per minute from the pulse's respiratory modulations (amplitude, intervals,
+        baseline; :func:`~rppg_sdk.dsp.breathing_rate`). ``None`` until ``min_breathing_s``
+        of skin signal is in, and while ``breathing_confidence`` is below
+        ``vitals_min_confidence``.
+    breathing_confidence
+        0..1, also when too low for ``breathing_rate_bpm`` to be given; ``None`` before there
+        was enough signal to estimate it.
     """
 
     timestamp_s: float
@@ -108,6 +123,10 @@ class HeartRateReading:
     # ---- driver monitoring (dms): history resets and bridged face losses ----
     reset_reason: ResetReason = ResetReason.STREAM_START
     bridged_gap_s: float = 0.0
+    # ---- issue 12: pulse-rate variability and breathing (rppg_sdk.vitals) ----
+    prv: PulseRateVariability | None = field(default=None, repr=False)
+    breathing_rate_bpm: float | None = None
+    breathing_confidence: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain types for CSV / JSON (no waveform)."""
@@ -133,4 +152,19 @@ class HeartRateReading:
             "reference_share": (
                 None if self.evidence is None else round(self.evidence.reference_share, 3)
             ),
+            # issue 12: pulse-rate variability and breathing
+            **_prv_columns(self.prv),
+            "breathing_rate_bpm": (
+                None if self.breathing_rate_bpm is None else round(self.breathing_rate_bpm, 2)
+            ),
+            "breathing_confidence": (
+                None if self.breathing_confidence is None else round(self.breathing_confidence, 3)
+            ),
         }
+
+
+def _prv_columns(prv: PulseRateVariability | None) -> dict[str, Any]:
+    """The PRV's numbers as flat ``prv_*`` columns (``None`` without one), issue 12."""
+    keys = ("rmssd_ms", "sdnn_ms", "pnn50_percent", "beats_used", "rejected_share", "confidence")
+    values = prv.as_dict() if prv is not None else {}
+    return {f"prv_{k}": values.get(k) for k in keys}

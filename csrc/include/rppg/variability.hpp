@@ -28,6 +28,11 @@ struct Beats {
   /// Systolic peak times of the band-passed pulse, refined to sub-sample time by a parabola
   /// through the peak sample and its neighbours; seconds from the first sample.
   std::vector<double> times_s;
+  /// Times of the steepest upstroke before each peak (the derivative's maximum, refined the
+  /// same way): a second fiducial. Its offset from the peak is nearly constant beat to beat in
+  /// a clean pulse; noise moves the two differently, so the offset's beat-to-beat change
+  /// measures the timing noise.
+  std::vector<double> upstroke_times_s;
   /// Peak height above the preceding trough (the beat's amplitude), per beat.
   std::vector<double> amplitudes;
   /// The un-band-passed pulse averaged over each beat (its baseline), per beat.
@@ -76,8 +81,12 @@ struct VariabilityResult {
   std::size_t intervals_used = 0;  // accepted intervals
   std::size_t differences_used = 0;  // successive pairs of accepted intervals
   double rejected_share = 0.0;
-  /// 0..1: how far the numbers can be trusted (clean beat shapes, few rejected intervals,
-  /// enough beats).
+  /// Per-beat timing noise (ms) estimated from the two fiducials (peak and steepest upstroke):
+  /// the RMS successive change of their offset over 2. Noise adds about sqrt(6) times this to
+  /// RMSSD in quadrature. 0 when not measured (variability_from_beats).
+  double timing_noise_ms = 0.0;
+  /// 0..1: how far the numbers can be trusted (timing noise small against the RMSSD, clean
+  /// beat shapes, few rejected intervals, enough beats).
   double confidence = 0.0;
 };
 
