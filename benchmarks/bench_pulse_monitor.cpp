@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   // Reference: the bare trace buffer the monitor stores each frame in, same row count.
   rppg::TimeSeriesBuffer buf(static_cast<std::size_t>(66 * 120), 10);
   std::vector<double> row(10, 1.0);
+  for (std::size_t i = 0; i < buf.capacity(); ++i) buf.push(row.data(), -1e9 + double(i));
   const auto b0 = Clock::now();
   for (std::size_t i = warm; i < n; ++i) {
     row[0] = rgb[3 * i];

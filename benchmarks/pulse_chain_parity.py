@@ -105,9 +105,10 @@ def _methods(channels: int) -> list[Method]:
 
 
 def _push_row(ext: ClassicalExtractor, row: np.ndarray, ts: float, channels: int) -> None:
-    if ext._traces is None:
-        ext._start(channels)
-    ext._traces.push(row, ts)
+    """One captured row (skin means, surround means, has-surround flag, x, y, moved)."""
+    c = channels
+    ref = row[c : 2 * c] if row[2 * c] == 1.0 else None
+    ext.push_means(ts, row[:c], ref, (row[2 * c + 1], row[2 * c + 2]), bool(row[-1] > 0))
 
 
 def replay_stream(rows: np.ndarray, method: Method) -> list[dict[str, Any]]:

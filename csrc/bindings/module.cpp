@@ -16,6 +16,9 @@
 
 #include "rppg/events.hpp"  // driver-monitoring events (rppg_sdk.events)
 #include "rppg/rppg.hpp"
+#include "rppg/pulse_monitor.hpp"  // the pulse chain (rppg_sdk.analysis, extractors)
+#include <memory>
+#include <optional>
 #include "rppg/breathing.hpp"    // issue 12: pulse-rate variability and breathing
 #include "rppg/variability.hpp"
 
@@ -205,10 +208,291 @@ ValuesAndTimes series_since(const rppg::TimeSeriesBuffer& tb, double start_s) {
   }
 }
 
+// ---- the pulse chain (rppg::PulseMonitor, PulseWindowBuilder, PulseAnalyzer) ------------------
+// rppg_sdk.extractors.classical and rppg_sdk.analysis wrap these. The objects hold per-stream
+// state that Python may touch from two threads (the live worker and reset()), so the GIL stays
+// held around every call: it serialises them (a reading's work is a few milliseconds a second).
+py::array_t<double> chain_copy(const double* p, std::size_t rows, std::size_t cols) {
+  py::array_t<double> out = cols == 0 ? py::array_t<double>(static_cast<py::ssize_t>(rows))
+                                      : py::array_t<double>({static_cast<py::ssize_t>(rows),
+                                                             static_cast<py::ssize_t>(cols)});
+  std::copy(p, p + rows * std::max<std::size_t>(cols, 1), out.mutable_data());
+  return out;
+}
+
+rppg::ClassicalMethod chain_method(const std::string& name) {
+  if (name == "pos") return rppg::ClassicalMethod::Pos;
+  if (name == "chrom") return rppg::ClassicalMethod::Chrom;
+  if (name == "green") return rppg::ClassicalMethod::Green;
+  if (name == "mono") return rppg::ClassicalMethod::Mono;
+  throw std::invalid_argument("method: expected 'pos', 'chrom', 'green' or 'mono', got '" + name +
+                              "'");
+}
+
+// A (rows, cols) C-contiguous float64 array's rows, checking its column count.
+std::size_t chain_rows(const Doubles& a, std::size_t cols, const char* name) {
+  if (a.ndim() != 2 || static_cast<std::size_t>(a.shape(1)) != cols) {
+    std::ostringstream m;
+    m << name << ": expected shape (T, " << cols << "), got ndim " << a.ndim();
+    throw std::invalid_argument(m.str());
+  }
+  return static_cast<std::size_t>(a.shape(0));
+}
+
+py::dict chain_analysis(const rppg::Analysis& a) {
+  py::dict d;
+  d["bpm"] = a.tracked.bpm;
+  d["window_bpm"] = a.tracked.window_bpm;
+  d["raw_bpm"] = a.tracked.raw_bpm;
+  d["snr_db"] = a.tracked.snr_db;
+  d["irrelevant_power_ratio"] = a.tracked.irrelevant_power_ratio;
+  d["jumped"] = a.tracked.jumped;
+  const rppg::Evidence& e = a.evidence;
+  d["evidence"] = py::make_tuple(e.snr_db, e.irrelevant_power_ratio, e.face_fraction, e.box_moves,
+                                 e.window_fraction, e.edge_distance_bpm, e.reference_share,
+                                 e.harmonic_ratio, e.motion_share);
+  d["confidence"] = a.confidence;
+  d["status"] = rppg::status_name(a.status);
+  d["waveform"] = chain_copy(a.waveform, a.waveform_size, 0);
+  return d;
+}
+
+void bind_pulse_chain(py::module_& m) {
+  py::class_<rppg::ConfidenceCoefficients>(m, "ConfidenceCoefficients")
+      .def(py::init<>())
+      .def_readwrite("intercept", &rppg::ConfidenceCoefficients::intercept)
+      .def_readwrite("snr_coef", &rppg::ConfidenceCoefficients::snr_coef)
+      .def_readwrite("ipr_coef", &rppg::ConfidenceCoefficients::ipr_coef)
+      .def_readwrite("reference_coef", &rppg::ConfidenceCoefficients::reference_coef)
+      .def_readwrite("move_coef", &rppg::ConfidenceCoefficients::move_coef)
+      .def_readwrite("harmonic_coef", &rppg::ConfidenceCoefficients::harmonic_coef)
+      .def_readwrite("motion_coef", &rppg::ConfidenceCoefficients::motion_coef)
+      .def_readwrite("edge_margin_bpm", &rppg::ConfidenceCoefficients::edge_margin_bpm)
+      .def_readwrite("ipr_knee", &rppg::ConfidenceCoefficients::ipr_knee)
+      .def_readwrite("snr_floor_db", &rppg::ConfidenceCoefficients::snr_floor_db);
+
+  py::class_<rppg::TrackerConfig>(m, "TrackerConfig")
+      .def(py::init<>())
+      .def_readwrite("search_halfwidth_bpm", &rppg::TrackerConfig::search_halfwidth_bpm)
+      .def_readwrite("switch_margin_db", &rppg::TrackerConfig::switch_margin_db)
+      .def_readwrite("switch_persistence", &rppg::TrackerConfig::switch_persistence)
+      .def_readwrite("harmonic_tolerance", &rppg::TrackerConfig::harmonic_tolerance)
+      .def_readwrite("lost_snr_db", &rppg::TrackerConfig::lost_snr_db)
+      .def_readwrite("median_length", &rppg::TrackerConfig::median_length)
+      .def_readwrite("outlier_bpm", &rppg::TrackerConfig::outlier_bpm)
+      .def_readwrite("prior_center_bpm", &rppg::TrackerConfig::prior_center_bpm)
+      .def_readwrite("prior_log_sd", &rppg::TrackerConfig::prior_log_sd)
+      .def_readwrite("harmonic_weight", &rppg::TrackerConfig::harmonic_weight);
+
+  // Confidence of an evidence tuple (the order of chain_analysis's "evidence").
+  m.def(
+      "pulse_confidence",
+      [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
+         double edge_distance_bpm, double reference_share, double harmonic_ratio,
+         double motion_share, const rppg::ConfidenceCoefficients& c) {
+        rppg::Evidence e{snr_db,           ipr,          face_fraction,
+                         box_moves,        window_fraction, edge_distance_bpm,
+                         reference_share,  harmonic_ratio,  motion_share};
+        return rppg::confidence(e, c);
+      },
+      py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
+      py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
+      py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
+      py::arg("coefficients"));
+
+  py::class_<rppg::HeartRateTracker>(m, "HeartRateTracker")
+      .def(py::init<const rppg::TrackerConfig&>(), py::arg("config"))
+      .def(
+          "update",
+          [](rppg::HeartRateTracker& self, const Doubles& pulse,
+             const rppg::SpectralConfig& spectral) {
+            if (pulse.ndim() != 1) throw std::invalid_argument("pulse: expected a 1-D array");
+            const rppg::TrackedEstimate e =
+                self.update(pulse.data(), static_cast<std::size_t>(pulse.shape(0)), spectral);
+            return py::make_tuple(e.bpm, e.window_bpm, e.raw_bpm, e.snr_db,
+                                  e.irrelevant_power_ratio, e.jumped);
+          },
+          py::arg("pulse"), py::arg("spectral"))
+      .def("reset", &rppg::HeartRateTracker::reset)
+      .def_property_readonly("tracked_bpm", [](const rppg::HeartRateTracker& self) -> py::object {
+        if (!self.has_tracked()) return py::none();
+        return py::float_(self.tracked_bpm());
+      });
+
+  py::class_<rppg::PulseAnalyzer>(m, "PulseAnalyzer")
+      .def(py::init([](double f_lo_hz, double f_hi_hz, double window_s,
+                       const rppg::TrackerConfig& tracker, double low_quality_confidence,
+                       double waveform_s) {
+             rppg::PulseAnalyzerConfig c;
+             c.f_lo_hz = f_lo_hz;
+             c.f_hi_hz = f_hi_hz;
+             c.window_s = window_s;
+             c.tracker = tracker;
+             c.low_quality_confidence = low_quality_confidence;
+             c.waveform_s = waveform_s;
+             return std::make_unique<rppg::PulseAnalyzer>(c);
+           }),
+           py::arg("f_lo_hz"), py::arg("f_hi_hz"), py::arg("window_s"), py::arg("tracker"),
+           py::arg("low_quality_confidence"), py::arg("waveform_s"))
+      .def(
+          "analyze",
+          [](rppg::PulseAnalyzer& self, const Doubles& pulse, double fs_hz, double span_s,
+             int box_moves, std::optional<Doubles> reference, std::optional<Doubles> motion,
+             const rppg::ConfidenceCoefficients& coefficients) {
+            rppg::PulseWindowView v;
+            if (pulse.ndim() != 1) throw std::invalid_argument("pulse: expected a 1-D array");
+            v.pulse = pulse.data();
+            v.n = static_cast<std::size_t>(pulse.shape(0));
+            v.fs_hz = fs_hz;
+            v.span_s = span_s;
+            v.box_moves = box_moves;
+            if (reference) {
+              v.reference_channels = reference->ndim() == 2
+                                         ? static_cast<std::size_t>(reference->shape(1))
+                                         : 0;
+              if (chain_rows(*reference, v.reference_channels, "reference") != v.n) {
+                throw std::invalid_argument("reference: expected one row per pulse sample");
+              }
+              v.reference = reference->data();
+            }
+            if (motion) {
+              v.motion_channels =
+                  motion->ndim() == 2 ? static_cast<std::size_t>(motion->shape(1)) : 0;
+              if (chain_rows(*motion, v.motion_channels, "motion") != v.n) {
+                throw std::invalid_argument("motion: expected one row per pulse sample");
+              }
+              v.motion = motion->data();
+            }
+            return chain_analysis(self.analyze(v, coefficients));
+          },
+          py::arg("pulse"), py::arg("fs_hz"), py::arg("span_s"), py::arg("box_moves"),
+          py::arg("reference"), py::arg("motion"), py::arg("coefficients"))
+      .def("reset", &rppg::PulseAnalyzer::reset);
+
+  py::class_<rppg::PulseWindowBuilder>(m, "PulseWindowBuilder")
+      .def(py::init([](double f_lo_hz, double f_hi_hz, const std::string& method,
+                       std::size_t channels, bool bgr, double max_window_s, double fps) {
+             rppg::PulseWindowConfig c;
+             c.f_lo_hz = f_lo_hz;
+             c.f_hi_hz = f_hi_hz;
+             c.method = chain_method(method);
+             c.channels = channels;
+             c.bgr = bgr;
+             c.max_window_s = max_window_s;
+             c.fps = fps;
+             return std::make_unique<rppg::PulseWindowBuilder>(c);
+           }),
+           py::arg("f_lo_hz"), py::arg("f_hi_hz"), py::arg("method"), py::arg("channels"),
+           py::arg("bgr"), py::arg("max_window_s"), py::arg("fps"))
+      .def(
+          "push",
+          [](rppg::PulseWindowBuilder& self, double timestamp_s, const Doubles& means,
+             std::optional<Doubles> reference, double x_px, double y_px, bool moved) {
+            const std::size_t c = self.config().channels;
+            if (means.ndim() != 1 || static_cast<std::size_t>(means.shape(0)) != c) {
+              throw std::invalid_argument("means: expected " + std::to_string(c) + " values");
+            }
+            if (reference &&
+                (reference->ndim() != 1 || static_cast<std::size_t>(reference->shape(0)) != c)) {
+              throw std::invalid_argument("reference: expected " + std::to_string(c) + " values");
+            }
+            self.push(timestamp_s, means.data(), reference ? reference->data() : nullptr, x_px,
+                      y_px, moved);
+          },
+          py::arg("timestamp_s"), py::arg("means"), py::arg("reference"), py::arg("x_px"),
+          py::arg("y_px"), py::arg("moved"))
+      .def(
+          "build",
+          [](rppg::PulseWindowBuilder& self, double end_s, double window_s,
+             double min_window_s) -> py::object {
+            if (!self.build(end_s, window_s, min_window_s)) return py::none();
+            const std::size_t n = self.samples(), c = self.config().channels;
+            py::dict d;
+            d["times_s"] = chain_copy(self.times_s(), self.frames(), 0);
+            d["pulse"] = chain_copy(self.pulse(), n, 0);
+            d["fs_hz"] = self.fs_hz();
+            d["box_moves"] = self.box_moves();
+            d["traces"] = chain_copy(self.traces(), n, c);
+            d["reference"] =
+                self.reference() ? py::object(chain_copy(self.reference(), n, c)) : py::none();
+            d["motion"] = chain_copy(self.motion(), n, 2);
+            return std::move(d);
+          },
+          py::arg("end_s"), py::arg("window_s"), py::arg("min_window_s"))
+      .def("clear", &rppg::PulseWindowBuilder::clear)
+      .def("__len__", &rppg::PulseWindowBuilder::size)
+      .def_property_readonly("capacity", &rppg::PulseWindowBuilder::capacity);
+
+  py::class_<rppg::PulseMonitor>(m, "PulseMonitor")
+      .def(py::init([](const std::string& method, std::size_t channels, bool bgr, double f_lo_hz,
+                       double f_hi_hz, double window_s, double min_window_s,
+                       double update_interval_s, double fps, const rppg::TrackerConfig& tracker,
+                       const rppg::ConfidenceCoefficients& confidence,
+                       double low_quality_confidence, double waveform_s) {
+             rppg::PulseMonitorConfig c;
+             c.method = chain_method(method);
+             c.channels = channels;
+             c.bgr = bgr;
+             c.f_lo_hz = f_lo_hz;
+             c.f_hi_hz = f_hi_hz;
+             c.window_s = window_s;
+             c.min_window_s = min_window_s;
+             c.update_interval_s = update_interval_s;
+             c.fps = fps;
+             c.tracker = tracker;
+             c.confidence = confidence;
+             c.low_quality_confidence = low_quality_confidence;
+             c.waveform_s = waveform_s;
+             return std::make_unique<rppg::PulseMonitor>(c);
+           }),
+           py::arg("method"), py::arg("channels"), py::arg("bgr"), py::arg("f_lo_hz"),
+           py::arg("f_hi_hz"), py::arg("window_s"), py::arg("min_window_s"),
+           py::arg("update_interval_s"), py::arg("fps"), py::arg("tracker"),
+           py::arg("confidence"), py::arg("low_quality_confidence"), py::arg("waveform_s"))
+      .def(
+          "push",
+          [](rppg::PulseMonitor& self, double timestamp_s, const Doubles& roi_mean,
+             std::optional<Doubles> reference, double face_x_px, double face_y_px,
+             bool box_moved) -> py::object {
+            if (roi_mean.ndim() != 1) throw std::invalid_argument("roi_mean: expected 1-D");
+            const std::size_t c = static_cast<std::size_t>(roi_mean.shape(0));
+            rppg::FrameExtras x;
+            if (reference) {
+              if (reference->ndim() != 1 || static_cast<std::size_t>(reference->shape(0)) != c) {
+                throw std::invalid_argument("reference: expected as many values as roi_mean");
+              }
+              x.reference = reference->data();
+            }
+            x.face_x_px = face_x_px;
+            x.face_y_px = face_y_px;
+            x.box_moved = box_moved;
+            const rppg::Reading* r = self.push(timestamp_s, roi_mean.data(), c, x);
+            if (r == nullptr) return py::none();
+            py::dict d;
+            d["timestamp_s"] = r->timestamp_s;
+            d["status"] = rppg::status_name(r->status);
+            d["bpm"] = r->bpm;
+            d["raw_bpm"] = r->raw_bpm;
+            d["confidence"] = r->confidence;
+            d["snr_db"] = r->snr_db;
+            d["irrelevant_power_ratio"] = r->irrelevant_power_ratio;
+            d["window_s"] = r->window_s;
+            d["window_end_s"] = r->window_end_s;
+            d["waveform"] = chain_copy(r->waveform, r->waveform_size, 0);
+            d["waveform_fs_hz"] = r->waveform_fs_hz;
+            return std::move(d);
+          },
+          py::arg("timestamp_s"), py::arg("roi_mean"), py::arg("reference") = py::none(),
+          py::arg("face_x_px") = 0.0, py::arg("face_y_px") = 0.0, py::arg("box_moved") = false)
+      .def("reset", &rppg::PulseMonitor::reset)
+      .def_property_readonly("method", &rppg::PulseMonitor::method_name);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "rppg C++ signal core (see rppg_sdk.dsp for the documented Python API)";
+  bind_pulse_chain(m);  // the pulse chain (rppg::PulseMonitor), defined above
 
   // ---- driver-monitoring events (rppg::EventDetector; rppg_sdk.events wraps it) -------------
   // Plain numbers in, tuples out: rppg_sdk.events turns the codes into its enums. The work per

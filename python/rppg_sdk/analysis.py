@@ -1,27 +1,36 @@
 """``PulseAnalyzer``: a pulse window -> tracked heart rate -> confidence -> a reading.
 
-``PulseWindow`` -> :class:`~rppg_sdk.tracking.HeartRateTracker` (spectral estimate, tracking
-across windows) -> :class:`~rppg_sdk.confidence.ConfidenceModel` -> :class:`HeartRateReading`.
+``PulseWindow`` -> the C++ core's ``rppg::PulseAnalyzer`` (spectral tracking across windows,
+:mod:`rppg_sdk.tracking`; the evidence, :class:`~rppg_sdk.confidence.ConfidenceInputs`; the
+fitted confidence, :class:`~rppg_sdk.confidence.ConfidenceModel`) -> :class:`HeartRateReading`.
+The same C++ class analyses the classical chain's windows inside ``rppg::PulseMonitor`` and the
+windows a learned model makes, so every reading comes from one implementation.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk import dsp
+from rppg_sdk import _core
 from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel, calibrated_model
 from rppg_sdk.extractors.base import PulseWindow
-from rppg_sdk.illumination import power_share_at, reference_share
 from rppg_sdk.reading import HeartRateReading, ReadingStatus
-from rppg_sdk.tracking import HeartRateTracker, TrackerOptions
+from rppg_sdk.tracking import TrackerOptions, core_tracker_config
 
 __all__ = ["PulseAnalyzer"]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def core_coefficients(model: ConfidenceModel) -> _core.ConfidenceCoefficients:
+    """The C++ core's ``rppg::ConfidenceCoefficients`` with ``model``'s values."""
+    c = _core.ConfidenceCoefficients()
+    for name, value in model.as_dict().items():
+        setattr(c, name, float(value))
+    return c
 
 
 class PulseAnalyzer:
@@ -35,7 +44,8 @@ class PulseAnalyzer:
         The full analysis window (confidence weighs how much of it a reading had).
     tracker, confidence
         Tracking across windows and the evidence -> confidence mapping (``None``: the fit of
-        the method that made each window).
+        the method that made each window). A :class:`ConfidenceModel` is evaluated in the C++
+        core; a subclass of it (a caller's own model) is called in Python on the same evidence.
     low_quality_confidence
         Readings below this confidence get status ``LOW_QUALITY``.
     waveform_s
@@ -55,27 +65,26 @@ class PulseAnalyzer:
         self.window_s = float(window_s)
         self.low_quality_confidence = float(low_quality_confidence)
         self.waveform_s = float(waveform_s)
-        self._spectral = dsp.SpectralOptions(band_hz=band_hz)
-        # The IPR looks at the pulse before any detrending: slow drift is what it should see.
-        self._raw_spectral = replace(self._spectral, detrend_lambda=None)
         self._confidence = confidence
-        self._tracker = HeartRateTracker(tracker)
+        self._impl = _core.PulseAnalyzer(
+            float(band_hz[0]),
+            float(band_hz[1]),
+            self.window_s,
+            core_tracker_config(tracker),
+            self.low_quality_confidence,
+            self.waveform_s,
+        )
+        self._coefficients: dict[ConfidenceModel, Any] = {}
 
-    def _harmonic_ratio(self, pulse: FloatArray, fs_hz: float, bpm: float) -> float:
-        """Power within the SNR half-width of twice ``bpm`` over that around ``bpm``."""
-        f0 = bpm / 60.0
-        hw = self._spectral.snr_halfwidth_bpm / 60.0
-        if 2.0 * f0 + hw >= fs_hz / 2.0:
-            return math.nan
-        spec = dsp.power_spectrum(pulse, fs_hz, self._spectral)
-        f, p = spec.freqs_hz, spec.power
-        p1 = float(p[np.abs(f - f0) <= hw].sum())
-        p2 = float(p[np.abs(f - 2.0 * f0) <= hw].sum())
-        return p2 / p1 if p1 > 0 else math.nan
+    def _core_model(self, model: ConfidenceModel) -> Any:
+        got = self._coefficients.get(model)
+        if got is None:
+            got = self._coefficients[model] = core_coefficients(model)
+        return got
 
     def reset(self) -> None:
         """Forget the tracked rate (a new face or a new stream)."""
-        self._tracker.reset()
+        self._impl.reset()
 
     def analyze(
         self,
@@ -95,53 +104,55 @@ class PulseAnalyzer:
                 window_end_s=timestamp_s,
                 input_channels=input_channels,
             )
-        pulse, fs, span = window.pulse, window.fs_hz, window.span_s
-        est = self._tracker.update(pulse, fs, self._spectral)
-        raw_ipr = dsp.signal_quality(pulse, fs, est.bpm, self._raw_spectral).irrelevant_power_ratio
-        share = (
-            0.0
-            if window.reference is None
-            else reference_share(window.reference, fs, est.bpm, self._spectral)
-        )
-        evidence = ConfidenceInputs(
-            harmonic_ratio=self._harmonic_ratio(pulse, fs, est.bpm),
-            snr_db=est.snr_db,
-            irrelevant_power_ratio=raw_ipr,
-            face_fraction=1.0,
-            box_moves=window.box_moves,
-            window_fraction=span / self.window_s,
-            edge_distance_bpm=min(
-                est.bpm - 60.0 * self.band_hz[0],
-                60.0 * self.band_hz[1] - est.bpm,
-            ),
-            reference_share=share,
-            motion_share=(
-                0.0
-                if window.motion is None
-                else power_share_at(window.motion, fs, est.bpm, self._spectral)
-            ),
-        )
         model = self._confidence or calibrated_model(window.method_name)
-        conf = model(evidence)
-        wave = dsp.bandpass(pulse, fs, self.band_hz)
-        n_wave = int(round(self.waveform_s * fs))
+        # The fitted form runs in C++; a subclass (someone's own model) is called below instead.
+        core_model = model if type(model) is ConfidenceModel else ConfidenceModel()
+        span = window.span_s
+        r = self._impl.analyze(
+            np.ascontiguousarray(window.pulse, dtype=np.float64),
+            float(window.fs_hz),
+            span,
+            int(window.box_moves),
+            None if window.reference is None else _rows(window.reference),
+            None if window.motion is None else _rows(window.motion),
+            self._core_model(core_model),
+        )
+        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion) = r["evidence"]
+        evidence = ConfidenceInputs(
+            snr_db=snr,
+            irrelevant_power_ratio=ipr,
+            face_fraction=face,
+            box_moves=moves,
+            window_fraction=frac,
+            edge_distance_bpm=edge,
+            reference_share=ref_share,
+            harmonic_ratio=harmonic,
+            motion_share=motion,
+        )
+        conf = float(r["confidence"]) if core_model is model else float(model(evidence))
         status = (
             ReadingStatus.OK if conf >= self.low_quality_confidence else ReadingStatus.LOW_QUALITY
         )
         return HeartRateReading(
             timestamp_s=timestamp_s,
             status=status,
-            bpm=est.bpm,
+            bpm=float(r["bpm"]),
             confidence=conf,
-            snr_db=est.snr_db,
-            irrelevant_power_ratio=est.irrelevant_power_ratio,
+            snr_db=float(r["snr_db"]),
+            irrelevant_power_ratio=float(r["irrelevant_power_ratio"]),
             face_box_xywh=box_xywh,
-            waveform=wave[-n_wave:].astype("float32"),
-            waveform_fs_hz=fs,
-            raw_bpm=est.raw_bpm,
+            waveform=np.asarray(r["waveform"]).astype("float32"),
+            waveform_fs_hz=window.fs_hz,
+            raw_bpm=float(r["raw_bpm"]),
             method=window.method_name,
             window_s=span,
             window_end_s=window.end_s,
             input_channels=window.input_channels,
             evidence=evidence,
         )
+
+
+def _rows(x: FloatArray) -> FloatArray:
+    """A ``(T, C)`` C-contiguous float64 copy-free view where possible (``(T,)`` -> ``(T, 1)``)."""
+    a = np.asarray(x, dtype=np.float64)
+    return np.ascontiguousarray(a.reshape(a.shape[0], -1))

@@ -1,5 +1,8 @@
 """Heart rate across windows: stay on the pulse, resist harmonic jumps, follow real changes.
 
+The tracker runs in the C++ core (``rppg::HeartRateTracker``, ``csrc/src/tracker.cpp``); this
+module holds its options and documents the method.
+
 Each update looks at the newest window's pulse spectrum (C++ core,
 :func:`rppg_sdk.dsp.power_spectrum`) twice:
 
@@ -31,16 +34,14 @@ outliers without the lag a plain running median puts on every reading.
 
 from __future__ import annotations
 
-import statistics
-from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk import dsp
+from rppg_sdk import _core, dsp
 
-__all__ = ["HeartRateTracker", "TrackedEstimate", "TrackerOptions"]
+__all__ = ["HeartRateTracker", "TrackedEstimate", "TrackerOptions", "core_tracker_config"]
 
 
 @dataclass(frozen=True)
@@ -123,22 +124,41 @@ class TrackedEstimate:
     jumped: bool
 
 
+def core_tracker_config(options: TrackerOptions) -> _core.TrackerConfig:
+    """The C++ core's ``rppg::TrackerConfig`` with ``options``' values."""
+    c = _core.TrackerConfig()
+    c.search_halfwidth_bpm = float(options.search_halfwidth_bpm)
+    c.switch_margin_db = float(options.switch_margin_db)
+    c.switch_persistence = int(options.switch_persistence)
+    c.harmonic_tolerance = float(options.harmonic_tolerance)
+    c.lost_snr_db = float(options.lost_snr_db)
+    c.median_length = int(options.median_length)
+    c.outlier_bpm = float(options.outlier_bpm)
+    c.prior_center_bpm = float(options.prior_center_bpm)
+    c.prior_log_sd = float(options.prior_log_sd)
+    c.harmonic_weight = float(options.harmonic_weight)
+    return c
+
+
 class HeartRateTracker:
-    """Tracks the heart rate over successive, overlapping windows (see the module docs)."""
+    """Tracks the heart rate over successive, overlapping windows (see the module docs).
+
+    The work is the C++ core's ``rppg::HeartRateTracker`` (the one implementation, also inside
+    ``rppg::PulseMonitor``); this class converts arguments.
+    """
 
     def __init__(self, options: TrackerOptions = TrackerOptions()) -> None:  # noqa: B008
         self.options = options
-        self.reset()
+        self._impl = _core.HeartRateTracker(core_tracker_config(options))
 
     def reset(self) -> None:
         """Forget the tracked rate (a new subject, or a long gap)."""
-        self._history: deque[float] = deque(maxlen=self.options.median_length)
-        self._pending: list[float] = []
+        self._impl.reset()
 
     @property
     def tracked_bpm(self) -> float | None:
         """The rate being tracked (median of recent estimates), ``None`` before the first."""
-        return statistics.median(self._history) if self._history else None
+        return self._impl.tracked_bpm
 
     def update(
         self,
@@ -147,115 +167,14 @@ class HeartRateTracker:
         spectral: dsp.SpectralOptions,
     ) -> TrackedEstimate:
         """Add one window's pulse (uniform at ``fs_hz``) and return the tracked estimate."""
-        o = self.options
-        glob = self._acquire(pulse, fs_hz, spectral)
-        prev = self.tracked_bpm
-        jumped = False
-        if prev is None:
-            accepted, snr, ipr = glob.bpm, glob.snr_db, glob.irrelevant_power_ratio
-            self._pending.clear()
-        elif abs(glob.bpm - prev) <= o.search_halfwidth_bpm:
-            accepted, snr, ipr = glob.bpm, glob.snr_db, glob.irrelevant_power_ratio
-            self._pending.clear()
-        else:
-            near = self._near_peak(pulse, fs_hz, spectral, prev)
-            near_q = dsp.signal_quality(pulse, fs_hz, near, spectral)
-            harmonic = _is_harmonic(glob.bpm, prev, o.harmonic_tolerance)
-            need = o.switch_persistence * (2 if harmonic else 1)
-            if near_q.snr_db < o.lost_snr_db:
-                need = 1
-            if glob.snr_db >= near_q.snr_db + o.switch_margin_db:
-                if self._pending and abs(glob.bpm - self._pending[-1]) > o.search_halfwidth_bpm:
-                    self._pending.clear()  # evidence for a different far peak: start over
-                self._pending.append(glob.bpm)
-            else:
-                self._pending.clear()
-            if len(self._pending) >= need:
-                accepted, snr, ipr = glob.bpm, glob.snr_db, glob.irrelevant_power_ratio
-                self._history.clear()  # a real change: do not drag the old rate along
-                self._pending.clear()
-                jumped = True
-            else:
-                accepted, snr, ipr = near, near_q.snr_db, near_q.irrelevant_power_ratio
-        self._history.append(float(accepted))
-        med = statistics.median(self._history)
-        bpm = accepted if abs(accepted - med) <= self.options.outlier_bpm else med
+        x = dsp._as_signal("pulse", pulse, min_len=dsp._min_samples(fs_hz, spectral.band_hz))
+        cfg = dsp._core_config(dsp._check_fs(fs_hz), x.shape[0], spectral)
+        bpm, window_bpm, raw_bpm, snr_db, ipr, jumped = self._impl.update(x, cfg)
         return TrackedEstimate(
-            bpm=float(bpm),
-            window_bpm=float(accepted),
-            raw_bpm=float(glob.bpm),
-            snr_db=float(snr),
-            irrelevant_power_ratio=float(ipr),
+            bpm=bpm,
+            window_bpm=window_bpm,
+            raw_bpm=raw_bpm,
+            snr_db=snr_db,
+            irrelevant_power_ratio=ipr,
             jumped=jumped,
         )
-
-    def _acquire(
-        self, pulse: npt.NDArray[np.float64], fs_hz: float, spectral: dsp.SpectralOptions
-    ) -> dsp.HeartRateEstimate:
-        """The whole band's best candidate (harmonic-sum score times the prior), refined."""
-        o = self.options
-        spec = dsp.power_spectrum(pulse, fs_hz, spectral)
-        f, p = spec.freqs_hz, spec.power
-        lo, hi = spectral.band_hz
-        inside = np.flatnonzero((f >= lo) & (f <= hi))
-        if inside.size < 3 or not np.any(p[inside] > 0):
-            return dsp.estimate_heart_rate(pulse, fs_hz, spectral)
-        # The second harmonic counts only up to the candidate's own power: otherwise a weak
-        # peak at half a strong pulse's rate would borrow the pulse as its "harmonic".
-        harmonic = np.minimum(np.interp(2.0 * f[inside], f, p, right=0.0), p[inside])
-        log_ratio = np.log(f[inside] * 60.0 / o.prior_center_bpm)
-        prior = np.exp(-0.5 * (log_ratio / o.prior_log_sd) ** 2)
-        score = (p[inside] + o.harmonic_weight * harmonic) * prior
-        # Local maxima only: a skirt of a strong peak is not a candidate of its own.
-        pk = p[inside]
-        is_peak = np.ones(inside.size, bool)
-        is_peak[1:] &= pk[1:] >= pk[:-1]
-        is_peak[:-1] &= pk[:-1] >= pk[1:]
-        if not is_peak.any():
-            is_peak[:] = True
-        best = float(f[inside][np.argmax(np.where(is_peak, score, -np.inf))])
-        # Refine on the continuous spectrum in a narrow band around the winner; the harmonic
-        # choice has been made above, so the core's guard is off here.
-        half = max(2.0 * (f[1] - f[0]), 0.1)
-        local = replace(
-            spectral,
-            band_hz=(max(lo, best - half), min(hi, best + half)),
-            half_harmonic_ratio=1e9,
-            missed_fundamental_ratio=0.0,
-        )
-        try:
-            est = dsp.estimate_heart_rate(pulse, fs_hz, local)
-        except ValueError:  # the narrowed band needs a longer window than this one
-            return dsp.estimate_heart_rate(pulse, fs_hz, spectral)
-        q = dsp.signal_quality(pulse, fs_hz, est.bpm, spectral)
-        return replace(est, snr_db=q.snr_db, irrelevant_power_ratio=q.irrelevant_power_ratio)
-
-    def _near_peak(
-        self,
-        pulse: npt.NDArray[np.float64],
-        fs_hz: float,
-        spectral: dsp.SpectralOptions,
-        prev: float,
-    ) -> float:
-        lo_hz, hi_hz = spectral.band_hz
-        hw = self.options.search_halfwidth_bpm / 60.0
-        lo = max(lo_hz, prev / 60.0 - hw)
-        hi = min(hi_hz, prev / 60.0 + hw)
-        if hi - lo < 0.05:
-            return prev
-        local = replace(
-            spectral,
-            band_hz=(lo, hi),
-            half_harmonic_ratio=1e9,  # guard off: the neighbourhood is the answer
-            missed_fundamental_ratio=0.0,
-        )
-        try:
-            return float(dsp.estimate_heart_rate(pulse, fs_hz, local).bpm)
-        except ValueError:
-            # The narrowed band's low edge needs a longer signal than this window holds.
-            return prev
-
-
-def _is_harmonic(a_bpm: float, b_bpm: float, tol: float) -> bool:
-    ratio = max(a_bpm, b_bpm) / max(min(a_bpm, b_bpm), 1e-9)
-    return abs(ratio - 2.0) <= 2.0 * tol or abs(ratio - 3.0) <= 3.0 * tol

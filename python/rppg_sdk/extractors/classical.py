@@ -1,7 +1,9 @@
 """Classical rPPG: skin-colour traces -> pulse waveform through the C++ core.
 
-Only the per-frame mean (a weighted average over skin pixels) happens here; everything after it
-(resampling, POS / CHROM / GREEN, filtering, spectra) is :mod:`rppg_sdk.dsp`.
+Only the per-frame means (a weighted average over skin pixels, the surround's, the face's
+position) happen here; everything after them (the trace buffer, resampling, step and light
+removal, POS / CHROM / GREEN / MONO) is the core's ``rppg::PulseWindowBuilder``, the same code
+``rppg::PulseMonitor`` runs for C++ callers.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk import dsp
+from rppg_sdk import _core, dsp
 from rppg_sdk.extractors.base import Method, PulseWindow
-from rppg_sdk.illumination import remove_reference, remove_steps
 
 if TYPE_CHECKING:
     from rppg_sdk.roi import SkinObservation
@@ -30,6 +31,9 @@ Float32Array = npt.NDArray[np.float32]
 
 # Highest camera rate the trace buffer is sized for; faster cameras get a shorter window.
 MAX_CAMERA_FPS = 120.0
+#: The trace buffer keeps at least this long a window (plus 2 s): pulse-rate variability asks
+#: for 60 s pulse windows whatever the monitor's own window is.
+MIN_BUFFER_WINDOW_S = 64.0
 # Fewer weighted pixels than this is no mask (a face mesh that found almost no skin).
 _MIN_MASK_WEIGHT = 16.0
 
@@ -187,8 +191,9 @@ class ClassicalExtractor:
         self.band_hz = band_hz
         self.box_scale = float(box_scale)
         self.fps = float(fps)
-        self._capacity = int(math.ceil((window_s + 2.0) * MAX_CAMERA_FPS))
-        self._traces: Any = None
+        self.max_window_s = max(float(window_s), MIN_BUFFER_WINDOW_S)
+        self._capacity = int(math.ceil((self.max_window_s + 2.0) * MAX_CAMERA_FPS))
+        self._traces: Any = None  # the core's PulseWindowBuilder
         self._channels = 0
         self._weights: Float32Array | None = None
         self._effective: Method | None = None
@@ -208,18 +213,46 @@ class ClassicalExtractor:
             if self._weights is None or self._weights.shape[0] != crop.shape[0]:
                 self._weights = face_weights(crop.shape[0], self.box_scale)
             weights = self._weights
-        # One row per frame: skin means, the surround's means, 1.0 where the surround was
-        # measured, the face's position inside the crop (x, y), and 1.0 where the face box was
-        # re-aligned on this frame.
-        row = np.zeros(2 * channels + 4, np.float64)
-        row[:channels] = skin_means(crop, weights)
+        means = skin_means(crop, weights)
         ref = obs.reference_weights
+        reference = None
         if ref is not None and ref.shape == crop.shape[:2] and float(ref.sum()) >= _MIN_MASK_WEIGHT:
-            row[channels : 2 * channels] = skin_means(crop, ref)
-            row[2 * channels] = 1.0
-        row[2 * channels + 1 : 2 * channels + 3] = self._position(crop, obs.moved)
-        row[-1] = 1.0 if obs.moved else 0.0
-        self._traces.push(row, timestamp_s)
+            reference = skin_means(crop, ref)
+        x, y = self._position(crop, obs.moved)
+        self._traces.push(timestamp_s, means, reference, x, y, bool(obs.moved))
+
+    def push_means(
+        self,
+        timestamp_s: float,
+        means: npt.ArrayLike,
+        reference: npt.ArrayLike | None = None,
+        position_xy: tuple[float, float] = (0.0, 0.0),
+        moved: bool = False,
+    ) -> None:
+        """Add one frame's measurements directly (a caller with its own ROI, or a replay).
+
+        Parameters
+        ----------
+        timestamp_s
+            Capture time; strictly increasing between resets.
+        means
+            The skin's mean per channel ``(C,)`` in crop order (BGR, or one channel).
+        reference
+            The surround's means ``(C,)``, or ``None``.
+        position_xy
+            The face's position inside the crop (head motion), pixels.
+        moved
+            The face box was re-aligned on this frame.
+        """
+        m = np.ascontiguousarray(means, dtype=np.float64).reshape(-1)
+        if m.shape[0] not in (1, 3):
+            raise ValueError(f"means: expected 1 or 3 channels, got {m.shape[0]}")
+        if self._traces is None or m.shape[0] != self._channels:
+            self._start(int(m.shape[0]))
+        r = None if reference is None else np.ascontiguousarray(reference, dtype=np.float64)
+        self._traces.push(
+            float(timestamp_s), m, r, float(position_xy[0]), float(position_xy[1]), bool(moved)
+        )
 
     def _position(self, crop: npt.NDArray[np.uint8], moved: bool) -> tuple[float, float]:
         """Where the face is inside the crop against the crop at the box's last placement:
@@ -260,7 +293,10 @@ class ClassicalExtractor:
             m = Method.GREEN
         self._effective = m
         self._channels = channels
-        self._traces = dsp.TimeSeriesBuffer(self._capacity, 2 * channels + 4)
+        self._traces = _core.PulseWindowBuilder(
+            float(self.band_hz[0]), float(self.band_hz[1]), m.value, channels, True,
+            self.max_window_s, self.fps,
+        )  # fmt: skip
         self._anchor = None
 
     def pulse_window(
@@ -269,45 +305,19 @@ class ClassicalExtractor:
         buf = self._traces
         if buf is None or self._effective is None:
             return None
-        try:
-            rows, times = buf.since(end_s - window_s)
-        except ValueError:  # cleared by another thread meanwhile
+        w = buf.build(float(end_s), float(window_s), float(min_window_s))
+        if w is None:
             return None
-        keep = times <= end_s + 1e-9
-        rows, times = np.asarray(rows, np.float64)[keep], np.asarray(times, np.float64)[keep]
-        if times.size < 2 or times[-1] - times[0] + 1e-6 < min_window_s:
-            return None
-        moves = int(np.count_nonzero(rows[1:, -1]))  # the first frame's placement is no step
-        fs = analysis_rate(times, self.band_hz, self.fps)
-        c = self._channels
-        has_ref = bool(np.all(rows[:, 2 * c] == 1.0))
-        position = rows[:, 2 * c + 1 : 2 * c + 3]
-        cols = np.hstack([rows[:, : 2 * c] if has_ref else rows[:, :c], position])
-        uni = np.asarray(dsp.resample_uniform(times, cols, fs).values, dtype=np.float64)
-        traces = uni[:, :c]
-        reference = uni[:, c:-2] if has_ref else None
-        motion = uni[:, -2:]
-        # Exposure / white-balance steps and face-box re-alignments are steps, not pulse.
-        grid_s = times[0] + np.arange(traces.shape[0]) / fs
-        known = np.zeros(traces.shape[0], bool)
-        moved_at = times[1:][rows[1:, -1] > 0]
-        known[np.clip(np.searchsorted(grid_s, moved_at), 0, known.size - 1)] = True
-        traces, _ = remove_steps(traces, known)
-        # Light that the surround sees too (flicker, exposure) is no pulse: regress it out.
-        skin = traces
-        if reference is not None:
-            skin = remove_reference(traces, reference, fs, self.band_hz)
-        pulse = pulse_from_traces(skin, fs, self._effective, self.band_hz)
         return PulseWindow(
-            times_s=times,
-            pulse=np.asarray(pulse, dtype=np.float64),
-            fs_hz=fs,
-            box_moves=moves,
+            times_s=w["times_s"],
+            pulse=w["pulse"],
+            fs_hz=float(w["fs_hz"]),
+            box_moves=int(w["box_moves"]),
             method_name=self._effective.value,
             input_channels=self._channels,
-            traces=traces,
-            reference=reference,
-            motion=motion,
+            traces=w["traces"],
+            reference=w["reference"],
+            motion=w["motion"],
         )
 
     def reset(self) -> None:
