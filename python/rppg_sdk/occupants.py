@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk.events import MonitorEvent
-from rppg_sdk.face_box import FaceSource
+from rppg_sdk.face_box import FaceSource, check_face_box
 from rppg_sdk.monitor import HeartRateMonitor
 from rppg_sdk.options import MonitorOptions, RunningMode
 from rppg_sdk.reading import HeartRateReading
@@ -138,6 +138,10 @@ class OccupantMonitors:
         ):
             raise TypeError(f"timestamp_s: expected seconds, got {type(timestamp_s).__name__}")
         ts = float(timestamp_s)
+        shape = getattr(frame, "shape", None)
+        if shape is not None and len(shape) >= 2:
+            for face_box in faces.values():  # every box checked before any monitor is touched
+                check_face_box(face_box, shape)
         self._retire(ts, faces)
         for track_id in faces:
             if track_id not in self._monitors:
