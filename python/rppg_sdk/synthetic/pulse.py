@@ -323,7 +323,8 @@ def ppg_from_beats(
     Returns
     -------
     ppg, truth
-        ``(n,)`` pulse with zero mean and unit variance, and its :class:`PulseTruth`.
+        ``(n,)`` pulse with zero mean and unit variance, and its :class:`PulseTruth` (the
+        beats within the rendered samples).
     """
     t_beats = np.asarray(beat_times_s, dtype=np.float64)
     if t_beats.ndim != 1 or t_beats.size < 3:
@@ -359,7 +360,8 @@ def ppg_from_beats(
         )
     beat_size = float(np.max(wave)) if n else 1.0
     wave = wave + bm * beat_size * np.sin(resp * t_s + phase0 + 1.0)
-    return _unit_variance(wave), _truth(t_beats, br)
+    inside = (t_beats >= 0.0) & (t_beats <= (n - 1) / fs)  # the beats the samples hold
+    return _unit_variance(wave), _truth(t_beats[inside], br)
 
 
 def _generator(rng: np.random.Generator | int) -> np.random.Generator:
