@@ -1,10 +1,15 @@
 """Long videos in overlapping segments, measured apart and stitched back into one pass.
 
 A segment keeps the readings whose timestamps fall in ``[keep_from_s, keep_until_s)`` but
-starts decoding ``warmup_s`` earlier: the monitor's state (analysis window, face box, tracked
-heart rate) is rebuilt from those earlier frames, so the kept readings equal the ones a single
-pass over the file gives (measured: identical rows on the test clips with the default warm-up of
-two analysis windows; the face box and the tracker's median are what need more than one window).
+starts decoding ``warmup_s`` earlier: the monitor's state (analysis window, tracked heart rate)
+is rebuilt from those earlier frames, so the kept readings match the ones a single pass over the
+file gives: the same timestamps and statuses, and (the default warm-up of two analysis windows,
+on 40 s rendered clips) heart rates equal or within 0.01 bpm and confidences within 1e-4. Not
+always bit for bit: the monitor keeps two things longer than any window, its stable face box
+and the motion anchor, both set where it last re-aligned the box; on a still face a segment
+places them afresh, a pixel away from where one pass placed them minutes before. With one
+window of warm-up the differences were 0.03 bpm; without warm-up a segment's first readings
+are ``warming_up``. Videos shorter than 1.5 segments (default 600 s) are never split.
 
 Two things make the readings line up frame for frame:
 
