@@ -118,14 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--readings", type=Path, default=Path("runs/evaluation/readings.csv"))
     p.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    p.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated: refit only these (e.g. a newly trained model), keep the others "
+        "of --out as they are",
+    )
     args = p.parse_args(argv)
+    only = None if args.methods is None else {m for m in args.methods.split(",") if m}
     records = [r for r in read_records(args.readings) if r.method != "dsp"]
     by: dict[tuple[str, str], list[ReadingRecord]] = defaultdict(list)
     for r in records:
         # Readings name the method that ran ("mono" for POS on grey video, the model's name).
         used = r.method if r.method_used == "model" else r.method_used
         by[(used, r.split)].append(r)
-    methods = sorted({m for m, split in by if split == "tune"})
+    methods = sorted({m for m, split in by if split == "tune" and (only is None or m in only)})
     classical = [r for m in ("pos", "chrom", "green", "mono") for r in by.get((m, "tune"), [])]
     out: dict[str, Any] = {
         "what": "logistic confidence per method: P(|error| <= 5 bpm); fitted on the evaluation "
@@ -133,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "confident_threshold": CONFIDENT,
         "methods": {},
     }
+    if only is not None and args.out.is_file():
+        out["methods"] = {
+            k: v for k, v in json.loads(args.out.read_text())["methods"].items() if k not in only
+        }
     for method in methods:
         # A method with too few tune readings of its own (mono: the grey clips only) is fitted
         # on every classical method's readings: the evidence means the same for all of them.
@@ -145,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 entry[f"reliability_{split}"] = reliability_table(by[(method, split)], model)
         out["methods"][method] = entry
         print(method, model.as_dict())
+    out["methods"] = dict(sorted(out["methods"].items()))
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0

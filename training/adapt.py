@@ -55,7 +55,64 @@ def get_args_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default="cache")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--whole-frame",
+        action="store_true",
+        help="the videos are skin close-ups: the whole frame resized (what the monitor does "
+        "with skin_roi='frame'), no face tracker",
+    )
+    p.add_argument(
+        "--heldout-every",
+        type=int,
+        default=0,
+        help="with --whole-frame and no --heldout-videos: every N-th subject of --videos "
+        "(sorted; the name before the last '_' in its folder) is held out, scored only",
+    )
     return p
+
+
+def whole_frame_videos(folder: str | Path, size: int) -> list[FaceVideo]:
+    """Every video file below ``folder``, each frame resized to ``size`` x ``size`` (area
+    averaging: :class:`rppg_sdk.roi` does the same for ``skin_roi="frame"``); unlabelled."""
+    import cv2  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    files = sorted(
+        p
+        for p in Path(folder).rglob("*")
+        if p.suffix.lower() in (".avi", ".mp4", ".mov", ".mkv", ".webm")
+    )
+    if not files:
+        raise FileNotFoundError(f"videos: expected video files under {folder}, found none")
+    out = []
+    for path in files:
+        cap = cv2.VideoCapture(str(path))
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0)
+        frames = []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA))
+        cap.release()
+        if len(frames) < 8:
+            continue
+        n = len(frames)
+        subject = f"{path.parent.name}/{path.stem.rsplit('_', 1)[0]}"
+        out.append(
+            FaceVideo(
+                np.stack(frames).astype(np.uint8),
+                np.arange(n, dtype=np.float64) / fps,
+                np.zeros(0),
+                np.zeros(0),
+                fps,
+                subject,
+                f"{path.parent.name}/{path.stem}",
+                "folder",
+                np.ones(n, dtype=bool),
+            )
+        )
+    return out
 
 
 def _folder_videos(path: str, cfg: dict[str, Any], args: argparse.Namespace) -> list[FaceVideo]:
@@ -78,8 +135,24 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     model, cfg = load_shipped_model(args.checkpoint)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    videos = _folder_videos(args.videos, cfg, args)
-    heldout = _folder_videos(args.heldout_videos, cfg, args) if args.heldout_videos else None
+    heldout: list[FaceVideo] | None
+    if args.whole_frame:
+        size = int(cfg["size"])
+        videos = [
+            match_channels(v, int(cfg.get("in_channels", 3)))
+            for v in whole_frame_videos(args.videos, size)
+        ]
+        heldout = None
+        if args.heldout_videos:
+            heldout = whole_frame_videos(args.heldout_videos, size)
+        elif args.heldout_every > 1:
+            subjects = sorted({v.subject_id for v in videos})
+            held = set(subjects[:: args.heldout_every])
+            heldout = [v for v in videos if v.subject_id in held]
+            videos = [v for v in videos if v.subject_id not in held]
+    else:
+        videos = _folder_videos(args.videos, cfg, args)
+        heldout = _folder_videos(args.heldout_videos, cfg, args) if args.heldout_videos else None
     model, report = adapt(
         model,
         cfg,
@@ -93,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         out_dir=out,
         progress=not args.no_progress,
     )
+    report["adapted_on_videos"] = sorted(v.video_id for v in videos)
+    report["heldout_videos"] = sorted(v.video_id for v in heldout or [])
     save_model_file(
         out / "adapted.pt",
         model=model,

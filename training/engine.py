@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from training.augment import frequency_resample, resample_ppg
-from training.distributed import all_reduce_sum
+from training.distributed import all_reduce_sum, unwrap_model
 from training.losses import LOSSES, irrelevant_power_ratio, mvtl_loss, no_pulse_loss
+from training.models.saliency import SaliencyFrontEnd, saliency_loss
 
 __all__ = [
     "Objective",
@@ -54,6 +55,10 @@ class Objective:
     neg_weight
         Supervised runs: weight of :func:`training.losses.no_pulse_loss` on clips without a
         pulse (``batch["pulse"]`` False), which have no waveform to fit.
+    saliency_weights
+        ``(w_s, w_t)`` of the saliency sampler's sparsity and temporal-consistency regularisers
+        (Gideon & Stent 2021, Eq. 1-3; the paper uses 1, 1), added to the loss when the model is
+        wrapped in :class:`training.models.saliency.SaliencyFrontEnd`.
     """
 
     mode: str = "supervised"
@@ -63,6 +68,7 @@ class Objective:
     n_views: int = 4
     view_s: float = 5.0
     neg_weight: float = 1.0
+    saliency_weights: tuple[float, float] = (1.0, 1.0)
 
     def __post_init__(self) -> None:
         if self.mode not in ("supervised", "contrastive"):
@@ -72,6 +78,7 @@ class Objective:
         if not float(self.fs_hz) > 0:
             raise ValueError(f"fs_hz: expected a positive rate, got {self.fs_hz!r}")
         object.__setattr__(self, "neg_ratio", tuple(float(v) for v in self.neg_ratio))
+        object.__setattr__(self, "saliency_weights", tuple(float(v) for v in self.saliency_weights))
 
 
 def contrastive_loss(
@@ -139,9 +146,18 @@ def train_one_epoch(
     rng = np.random.default_rng([seed, epoch, rank, 7])
     total, count, t0 = 0.0, 0, time.time()
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
+    net = unwrap_model(model)
+    with_saliency = isinstance(net, SaliencyFrontEnd) and any(objective.saliency_weights)
     for batch in bar:
         video = batch["video"].to(device, non_blocking=True)
-        if objective.mode == "contrastive":
+        saliency: torch.Tensor | None = None
+        if objective.mode == "supervised" and with_saliency:
+            # One pass gives the pulse and the maps the regularisers shape (single process:
+            # the unwrapped module, so DDP's hooks do not see this forward).
+            out = net.forward_with_saliency(video)
+            loss = supervised_loss(out.pulse, batch, objective, device)
+            saliency = out.saliency
+        elif objective.mode == "contrastive":
             loss = contrastive_loss(
                 model,
                 video,
@@ -151,9 +167,13 @@ def train_one_epoch(
                 n_views=objective.n_views,
                 view_s=objective.view_s,
             )
+            if with_saliency:
+                saliency = net.sample(video)[1]
         else:
             pred = model(video)
             loss = supervised_loss(pred, batch, objective, device)
+        if saliency is not None:
+            loss = loss + saliency_loss(saliency, *objective.saliency_weights)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"epoch {epoch}: the loss became {float(loss)}")
         optimizer.zero_grad(set_to_none=True)

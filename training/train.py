@@ -100,6 +100,14 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
         default=1.0,
         help="weight of the no-pulse loss on clips without a pulse (realistic data)",
     )
+    p.add_argument(
+        "--saliency-weights",
+        type=float,
+        nargs=2,
+        default=[1.0, 1.0],
+        help="sparsity and temporal weights of the saliency regularisers (model_kwargs "
+        "{saliency: true}); 0 0 switches them off",
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("-b", "--batch-size", type=int, default=4)
     p.add_argument("--lr", type=float, default=1e-4)

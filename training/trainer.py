@@ -75,6 +75,7 @@ def objective_from(args: argparse.Namespace) -> Objective:
         n_views=int(args.n_views),
         view_s=float(args.view_s),
         neg_weight=float(getattr(args, "neg_weight", 1.0)),
+        saliency_weights=tuple(getattr(args, "saliency_weights", (1.0, 1.0))),
     )
 
 
