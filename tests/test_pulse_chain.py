@@ -16,8 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 from rppg_sdk import _core
-from rppg_sdk.analysis import PulseAnalyzer, core_coefficients
-from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel, calibrated_model
+from rppg_sdk.analysis import PulseAnalyzer
+from rppg_sdk.confidence import (
+    ConfidenceInputs,
+    ConfidenceModel,
+    calibrated_model,
+    core_coefficients,
+)
 from rppg_sdk.extractors.base import Method
 from rppg_sdk.extractors.classical import ClassicalExtractor
 from rppg_sdk.reading import ReadingStatus
@@ -138,3 +143,32 @@ def test_bad_input_is_refused() -> None:
         ext.push_means(2.0, [1.0, 2.0])
     with pytest.raises(ValueError, match="method"):
         _core.PulseWindowBuilder(0.7, 4.0, "magic", 3, True, 64.0, 30.0)
+
+
+def test_core_logit_is_the_fitted_features_form() -> None:
+    """The C++ logit (what every reading uses) is intercept + coefficients . features(), the
+    form ``evaluation.calibrate`` fits in Python."""
+    rng = np.random.default_rng(3)
+    for method in ("pos", "chrom", "green", "mono", "physnet", "unknown"):
+        m = calibrated_model(method)
+        coefs = np.array(
+            [m.snr_coef, m.ipr_coef, m.reference_coef, m.move_coef, m.harmonic_coef,
+             m.motion_coef]
+        )  # fmt: skip
+        for _ in range(50):
+            x = ConfidenceInputs(
+                snr_db=float(rng.uniform(-25, 25)),
+                irrelevant_power_ratio=float(rng.uniform(-0.1, 1.1)),
+                box_moves=int(rng.integers(-1, 4)),
+                window_fraction=float(rng.uniform(0, 1.2)),
+                edge_distance_bpm=float(rng.choice([rng.uniform(-2, 20), math.inf])),
+                reference_share=float(rng.uniform(-0.1, 1.1)),
+                harmonic_ratio=float(rng.choice([rng.uniform(0, 2), math.nan])),
+                motion_share=float(rng.uniform(0, 1)),
+            )
+            want = m.intercept + float(coefs @ np.array(x.features()))
+            assert m.logit(x) == pytest.approx(want, abs=1e-12)
+            c = m(x)
+            assert 0.0 <= c <= 1.0
+            if x.snr_db <= m.snr_floor_db or x.edge_distance_bpm <= 0:
+                assert c == 0.0

@@ -300,6 +300,73 @@ void bind_pulse_chain(py::module_& m) {
       py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
       py::arg("coefficients"));
 
+  m.def(
+      "pulse_confidence_logit",
+      [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
+         double edge_distance_bpm, double reference_share, double harmonic_ratio,
+         double motion_share, const rppg::ConfidenceCoefficients& c) {
+        rppg::Evidence e{snr_db,           ipr,          face_fraction,
+                         box_moves,        window_fraction, edge_distance_bpm,
+                         reference_share,  harmonic_ratio,  motion_share};
+        return rppg::confidence_logit(e, c);
+      },
+      py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
+      py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
+      py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
+      py::arg("coefficients"));
+
+  // rppg_sdk.illumination: (T, C) C-contiguous arrays, validated there.
+  m.def(
+      "remove_steps",
+      [](const Doubles& traces, std::optional<py::array_t<bool, py::array::c_style |
+                                                                   py::array::forcecast>> known) {
+        if (traces.ndim() != 2) throw std::invalid_argument("traces: expected (T, C)");
+        const auto n = static_cast<std::size_t>(traces.shape(0));
+        const auto c = static_cast<std::size_t>(traces.shape(1));
+        py::array_t<double> out({traces.shape(0), traces.shape(1)});
+        std::vector<unsigned char> flags;
+        if (known) {
+          if (static_cast<std::size_t>(known->size()) != n) {
+            throw std::invalid_argument("known_steps: expected " + std::to_string(n) + " flags");
+          }
+          flags.assign(known->data(), known->data() + n);
+        }
+        rppg::IlluminationWorkspace ws;
+        const std::size_t steps = rppg::remove_steps(traces.data(), n, c,
+                                                     known ? flags.data() : nullptr,
+                                                     out.mutable_data(), ws);
+        return py::make_tuple(out, steps);
+      },
+      py::arg("traces"), py::arg("known_steps"));
+  m.def(
+      "remove_reference",
+      [](const Doubles& skin, const Doubles& reference, double fs_hz, double f_lo_hz,
+         double f_hi_hz) {
+        if (skin.ndim() != 2 || reference.ndim() != 2 || skin.shape(0) != reference.shape(0) ||
+            skin.shape(1) != reference.shape(1)) {
+          throw std::invalid_argument("skin, reference: expected two (T, C) arrays of one shape");
+        }
+        py::array_t<double> out({skin.shape(0), skin.shape(1)});
+        rppg::IlluminationWorkspace ws;
+        rppg::remove_reference(skin.data(), reference.data(),
+                               static_cast<std::size_t>(skin.shape(0)),
+                               static_cast<std::size_t>(skin.shape(1)), fs_hz, f_lo_hz, f_hi_hz,
+                               out.mutable_data(), ws);
+        return out;
+      },
+      py::arg("skin"), py::arg("reference"), py::arg("fs_hz"), py::arg("f_lo_hz"),
+      py::arg("f_hi_hz"));
+  m.def(
+      "power_share_at",
+      [](const Doubles& traces, double bpm, const rppg::SpectralConfig& spectral, bool relative) {
+        if (traces.ndim() != 2) throw std::invalid_argument("traces: expected (T, C)");
+        rppg::IlluminationWorkspace ws;
+        return rppg::power_share_at(traces.data(), static_cast<std::size_t>(traces.shape(0)),
+                                    static_cast<std::size_t>(traces.shape(1)), bpm, spectral,
+                                    relative, ws);
+      },
+      py::arg("traces"), py::arg("bpm"), py::arg("spectral"), py::arg("relative"));
+
   py::class_<rppg::HeartRateTracker>(m, "HeartRateTracker")
       .def(py::init<const rppg::TrackerConfig&>(), py::arg("config"))
       .def(

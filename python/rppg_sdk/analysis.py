@@ -9,13 +9,16 @@ windows a learned model makes, so every reading comes from one implementation.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
 from rppg_sdk import _core
-from rppg_sdk.confidence import ConfidenceInputs, ConfidenceModel, calibrated_model
+from rppg_sdk.confidence import (
+    ConfidenceInputs,
+    ConfidenceModel,
+    calibrated_model,
+    core_coefficients,
+)
 from rppg_sdk.extractors.base import PulseWindow
 from rppg_sdk.reading import HeartRateReading, ReadingStatus
 from rppg_sdk.tracking import TrackerOptions, core_tracker_config
@@ -23,14 +26,6 @@ from rppg_sdk.tracking import TrackerOptions, core_tracker_config
 __all__ = ["PulseAnalyzer"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def core_coefficients(model: ConfidenceModel) -> _core.ConfidenceCoefficients:
-    """The C++ core's ``rppg::ConfidenceCoefficients`` with ``model``'s values."""
-    c = _core.ConfidenceCoefficients()
-    for name, value in model.as_dict().items():
-        setattr(c, name, float(value))
-    return c
 
 
 class PulseAnalyzer:
@@ -74,13 +69,6 @@ class PulseAnalyzer:
             self.low_quality_confidence,
             self.waveform_s,
         )
-        self._coefficients: dict[ConfidenceModel, Any] = {}
-
-    def _core_model(self, model: ConfidenceModel) -> Any:
-        got = self._coefficients.get(model)
-        if got is None:
-            got = self._coefficients[model] = core_coefficients(model)
-        return got
 
     def reset(self) -> None:
         """Forget the tracked rate (a new face or a new stream)."""
@@ -115,7 +103,7 @@ class PulseAnalyzer:
             int(window.box_moves),
             None if window.reference is None else _rows(window.reference),
             None if window.motion is None else _rows(window.motion),
-            self._core_model(core_model),
+            core_coefficients(core_model),
         )
         (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion) = r["evidence"]
         evidence = ConfidenceInputs(

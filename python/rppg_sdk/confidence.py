@@ -36,9 +36,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from rppg_sdk import _core
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -46,6 +48,7 @@ __all__ = [
     "ConfidenceModel",
     "calibrated_model",
     "calibration_report",
+    "core_coefficients",
 ]
 
 #: The shipped fit: per method, the coefficients and what they were fitted and checked on.
@@ -153,38 +156,43 @@ class ConfidenceModel:
     snr_floor_db: float = -2.0
 
     def logit(self, x: ConfidenceInputs) -> float:
-        snr, ipr, ref, moves, harm, motion = x.features()
-        return (
-            self.intercept
-            + self.snr_coef * snr
-            + self.ipr_coef * ipr
-            + self.reference_coef * ref
-            + self.move_coef * moves
-            + self.harmonic_coef * harm
-            + self.motion_coef * motion
-        )
+        """The logistic's argument: ``intercept`` plus the coefficients times
+        :meth:`ConfidenceInputs.features` (computed by the C++ core, ``rppg::confidence_logit``)."""
+        return float(_core.pulse_confidence_logit(*_evidence(x), core_coefficients(self)))
 
     def __call__(self, x: ConfidenceInputs) -> float:
-        if not math.isfinite(x.snr_db):
-            return 0.0
-        z = max(-50.0, min(50.0, self.logit(x)))
-        p = 1.0 / (1.0 + math.exp(-z))
-        face_term = min(max(x.face_fraction, 0.0), 1.0)
-        # Squared: a half window (the first reading of a stream) scores a quarter. Its spectrum
-        # is coarse, so a noise peak reaches a pulse's SNR far more often than in a full one.
-        window_term = min(1.0, max(0.0, x.window_fraction)) ** 2
-        edge_term = min(1.0, max(0.0, x.edge_distance_bpm / self.edge_margin_bpm))
-        # A pulse keeps most of its power inside the band: past the knee, falling to 0 at 1.
-        ipr = min(max(x.irrelevant_power_ratio, 0.0), 1.0)
-        ipr_term = 1.0 if ipr <= self.ipr_knee else (1.0 - ipr) / (1.0 - self.ipr_knee)
-        # A pulse's peak holds a real share of the band's power: a window of noise scores about
-        # -8 dB, its luckiest peaks -3 dB. Below snr_floor_db no confidence, full from 3 dB up.
-        snr_term = min(1.0, max(0.0, (x.snr_db - self.snr_floor_db) / 3.0))
-        total = p * face_term * window_term * edge_term * ipr_term * snr_term
-        return float(min(1.0, max(0.0, total)))
+        """The confidence, 0..1: the C++ core's ``rppg::confidence`` (the code every reading's
+        confidence comes from); 0 for a non-finite SNR."""
+        return float(_core.pulse_confidence(*_evidence(x), core_coefficients(self)))
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+def _evidence(
+    x: ConfidenceInputs,
+) -> tuple[float, float, float, int, float, float, float, float, float]:
+    return (
+        float(x.snr_db),
+        float(x.irrelevant_power_ratio),
+        float(x.face_fraction),
+        int(x.box_moves),
+        float(x.window_fraction),
+        float(x.edge_distance_bpm),
+        float(x.reference_share),
+        float(x.harmonic_ratio),
+        float(x.motion_share),
+    )
+
+
+@lru_cache(maxsize=256)
+def core_coefficients(model: ConfidenceModel) -> _core.ConfidenceCoefficients:
+    """The C++ core's ``rppg::ConfidenceCoefficients`` with ``model``'s values (cached: the C++
+    side only reads them)."""
+    c = _core.ConfidenceCoefficients()
+    for name, value in model.as_dict().items():
+        setattr(c, name, float(value))
+    return c
 
 
 @cache

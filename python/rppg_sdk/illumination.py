@@ -16,6 +16,9 @@ of an unrelated signal's power removed is ``C / 66``, about 5 % for colour.
 :func:`reference_share` is the evidence half: the share of the reference's in-band power that
 lies at the reported heart rate. A reading whose rate the background shows too is light, not
 pulse, and the confidence says so.
+
+The work is the C++ core's (``rppg/illumination.hpp``), the code ``rppg::PulseMonitor`` runs;
+these functions validate and convert.
 """
 
 from __future__ import annotations
@@ -23,26 +26,16 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from rppg_sdk import dsp
+from rppg_sdk import _core, dsp
 
 __all__ = ["power_share_at", "reference_share", "remove_reference", "remove_steps"]
 
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: A frame-to-frame change of the log skin colour this many robust standard deviations from the
 #: typical one is a step (exposure, white balance, a re-aligned face box), not pulse: a pulse
 #: changes the colour by about 0.1 % between frames, an exposure step by percent.
-STEP_THRESHOLD_SIGMA = 6.0
-
-# Below this mean (out of 255) a region is too dark to tell light from sensor noise.
-_MIN_MEAN = 2.0
-
-
-def _relative(traces: FloatArray) -> FloatArray:
-    mean = np.maximum(traces.mean(axis=0, keepdims=True), _MIN_MEAN)
-    out: FloatArray = traces / mean - 1.0
-    return out
+STEP_THRESHOLD_SIGMA = 6.0  # the core's rppg::kStepThresholdSigma
 
 
 def remove_reference(
@@ -77,14 +70,11 @@ def remove_reference(
         )
     if not (np.isfinite(s).all() and np.isfinite(r).all()):
         raise ValueError("skin, reference: expected finite values")
-    mean = np.maximum(s.mean(axis=0, keepdims=True), _MIN_MEAN)
-    s_rel, r_rel = _relative(s), _relative(r)
-    s_bp = np.column_stack([dsp.bandpass(s_rel[:, c], fs_hz, band_hz) for c in range(s.shape[1])])
-    r_bp = np.column_stack([dsp.bandpass(r_rel[:, c], fs_hz, band_hz) for c in range(r.shape[1])])
-    if not np.any(np.abs(r_bp) > 0):
-        return s
-    beta, *_ = np.linalg.lstsq(r_bp, s_bp, rcond=None)  # (C_ref, C_skin)
-    cleaned: FloatArray = (1.0 + s_rel - (r_rel - r_rel.mean(axis=0)) @ beta) * mean
+    lo, hi = dsp._check_band(band_hz)
+    dsp._check_band_fits(dsp._check_fs(fs_hz), (lo, hi))
+    cleaned: FloatArray = _core.remove_reference(
+        np.ascontiguousarray(s), np.ascontiguousarray(r), float(fs_hz), lo, hi
+    )
     return cleaned
 
 
@@ -97,8 +87,7 @@ def reference_share(
     """Share (0-1) of the reference region's in-band power within ``snr_halfwidth_bpm`` of
     ``bpm`` and its second harmonic, the strongest channel counting; 0 when the reference is
     flat. Compare with the share a flat spectrum puts there (about 0.1 for a 10 s window)."""
-    r = np.asarray(reference, dtype=np.float64)
-    return power_share_at(_relative(r.reshape(r.shape[0], -1)), fs_hz, bpm, options)
+    return _share(reference, fs_hz, bpm, options, relative=True)
 
 
 def power_share_at(
@@ -113,26 +102,25 @@ def power_share_at(
     Used for any signal that should *not* pulse at the heart rate: the light of a non-skin
     region (:func:`reference_share`), the head's motion.
     """
+    return _share(traces, fs_hz, bpm, options, relative=False)
+
+
+def _share(
+    traces: npt.ArrayLike,
+    fs_hz: float,
+    bpm: float,
+    options: dsp.SpectralOptions | None,
+    *,
+    relative: bool,
+) -> float:
     opts = options or dsp.SpectralOptions()
-    x = np.asarray(traces, dtype=np.float64)
-    x = x.reshape(x.shape[0], -1)
-    lo, hi = opts.band_hz
-    hw = opts.snr_halfwidth_bpm / 60.0
-    f0 = bpm / 60.0
-    best = 0.0
-    for c in range(x.shape[1]):
-        col = x[:, c] - x[:, c].mean()
-        if not np.any(np.abs(col) > 0):
-            continue
-        spec = dsp.power_spectrum(col, fs_hz, opts)
-        f, p = spec.freqs_hz, spec.power
-        band = (f >= lo) & (f <= hi)
-        total = float(p[band].sum())
-        if total <= 0.0:
-            continue
-        near = band & ((np.abs(f - f0) <= hw) | (np.abs(f - 2.0 * f0) <= hw))
-        best = max(best, float(p[near].sum()) / total)
-    return best
+    x = dsp._as_signal("traces", traces, ndim=(1, 2), min_len=2)
+    x = np.ascontiguousarray(x.reshape(x.shape[0], -1))
+    fs = dsp._check_fs(fs_hz)
+    dsp._check_positive("bpm", bpm)
+    return float(
+        _core.power_share_at(x, float(bpm), dsp._core_config(fs, x.shape[0], opts), relative)
+    )
 
 
 def remove_steps(
@@ -162,18 +150,12 @@ def remove_steps(
     x = np.asarray(traces, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 3:
         raise ValueError(f"traces: expected (T, C) with T >= 3, got {x.shape}")
-    log = np.log(np.maximum(x, _MIN_MEAN))
-    d = np.diff(log, axis=0)
-    med = np.median(d, axis=0)
-    sigma = 1.4826 * np.median(np.abs(d - med), axis=0)
-    jump: BoolArray = np.any(np.abs(d - med) > STEP_THRESHOLD_SIGMA * sigma + 1e-12, axis=1)
+    k = None
     if known_steps is not None:
         k = np.asarray(known_steps, dtype=bool).reshape(-1)
         if k.shape[0] != x.shape[0]:
             raise ValueError(f"known_steps: expected {x.shape[0]} flags, got {k.shape[0]}")
-        jump |= k[1:]
-    d[jump] = med
-    rebuilt = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(d, axis=0)])
-    rebuilt += (log - rebuilt).mean(axis=0)
-    out: FloatArray = np.exp(rebuilt) * (x.mean(axis=0) / np.exp(rebuilt).mean(axis=0))
-    return out, int(jump.sum())
+    if not np.isfinite(x).all():
+        raise ValueError("traces: expected finite values")
+    out, steps = _core.remove_steps(np.ascontiguousarray(x), k)
+    return out, int(steps)
