@@ -196,3 +196,37 @@ def test_boxes_need_a_face_roi(clip: Any) -> None:
         MonitorOptions(face_source="dms")
     with pytest.raises(ValueError, match="face_loss_bridge_s"):
         MonitorOptions(face_loss_bridge_s=-1.0)
+
+
+def test_real_face_clip_with_a_dms_trackers_boxes() -> None:
+    """The real face video (truth 52.5 +- 3 bpm): a per-frame face tracker's boxes (here the SDK's
+    FaceTracker detecting on every frame, unenlarged, as a DMS tracker would give them) measure
+    as the monitor's own tracker does."""
+    from conftest import require_real_data  # noqa: PLC0415
+    from rppg_sdk import FaceTracker, FaceTrackerOptions  # noqa: PLC0415
+    from rppg_sdk.video import VideoReader  # noqa: PLC0415
+
+    path = require_real_data("evm_face", "face.mp4")
+    dms = FaceTracker(FaceTrackerOptions(detect_every_n_frames=1, box_scale=1.0))
+    own: list[float] = []
+    caller: list[float] = []
+    with (
+        dms,
+        VideoReader(path) as frames,
+        HeartRateMonitor() as tracked,
+        HeartRateMonitor(face_source="caller") as boxed,
+    ):
+        for frame, ts in frames:
+            face = dms.update(frame)
+            box = None if face is None else face.box_xywh
+            for m, out, b in ((tracked, own, None), (boxed, caller, box)):
+                r = m.process(frame, ts, face_box_xywh=b)
+                if r is not None and r.bpm is not None:
+                    out.append(r.bpm)
+    print(f"real face: tracker {np.round(own, 1)}, caller boxes {np.round(caller, 1)}")
+    assert own and len(caller) == len(own)
+    assert all(abs(b - 52.5) <= 3.0 for b in caller)
+    print(
+        f"real face MAE vs 52.5: tracker {np.mean(np.abs(np.subtract(own, 52.5))):.2f}, "
+        f"caller boxes {np.mean(np.abs(np.subtract(caller, 52.5))):.2f}"
+    )
