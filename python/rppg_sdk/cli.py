@@ -94,6 +94,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     m.add_argument("--csv", help="write readings to this CSV file")
     m.add_argument("--json", help="write readings to this JSON file")
     m.add_argument("--plot", help="write a PNG plot here")
+    # --saliency (models issue): where the reported rhythm is in the face, as PNGs.
+    m.add_argument(
+        "--saliency",
+        metavar="DIR",
+        help="write pulse maps (PNG) here: where in the face crop the reported heart rate is",
+    )
     m.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     # --- batch (rppg_sdk.batch): folders and manifests on a process pool or Ray, to Parquet
@@ -317,6 +323,11 @@ def _measure(args: argparse.Namespace) -> int:
 
         out = plot_readings(readings, args.plot, title=Path(args.video).name, band_hz=opts.band_hz)
         print(f"plot written to {out}")
+    if args.saliency:
+        from rppg_sdk.saliency import write_pulse_maps  # noqa: PLC0415
+
+        maps = write_pulse_maps(args.video, readings, args.saliency)
+        print(f"{len(maps)} pulse maps written to {args.saliency}")
     return 0 if rated else 1
 
 
