@@ -80,3 +80,24 @@ def test_match_channels_between_grey_and_colour() -> None:
     assert (back.frames[..., 0] == back.frames[..., 2]).all()
     assert match_channels(v, 3) is v
     assert math.isclose(float(grey.frames.mean()), float(v.frames.mean()), abs_tol=1.0)
+
+
+def test_whole_frame_videos_read_skin_close_ups_like_skin_roi_frame(tmp_path: Path) -> None:
+    """Skin close-ups (no face): each frame resized whole, one subject per recording name."""
+    import cv2
+    import numpy as np
+
+    from training.adapt import whole_frame_videos
+
+    rng = np.random.default_rng(0)
+    for name in ("video1_forehead", "video1_cheek", "video2_forehead"):
+        path = tmp_path / "country" / f"{name}.avi"
+        path.parent.mkdir(exist_ok=True)
+        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (40, 30))
+        for _ in range(20):
+            w.write(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8))
+        w.release()
+    videos = whole_frame_videos(tmp_path, 16)
+    assert [v.frames.shape for v in videos] == [(20, 16, 16, 3)] * 3
+    assert sorted({v.subject_id for v in videos}) == ["country/video1", "country/video2"]
+    assert all(v.fps_hz == 15.0 and v.ppg.size == 0 for v in videos)
