@@ -68,13 +68,15 @@ def test_absent_occupants_are_retired_and_ids_start_anew(cabin: Any) -> None:
 
 def test_a_lost_face_is_reported_per_occupant(cabin: Any) -> None:
     frames, times, boxes, _ = cabin
-    with OccupantMonitors(retire_after_s=30.0) as occ:
+    heard: list[tuple[Any, Any]] = []
+    with OccupantMonitors(retire_after_s=30.0, on_event=lambda t, e: heard.append((t, e))) as occ:
         for frame, ts in zip(frames, times, strict=True):
             faces = dict(boxes)
             if ts >= 11.0:
                 del faces["driver"]  # a hand over the driver's face from 11 s
             occ.process(frame, float(ts), faces)
         events = occ.drain_events()
+    assert heard == events  # the callback heard what the queue holds, in the same order
     lost = [(t, e) for t, e in events if e.kind is EventKind.PULSE_LOST]
     assert [t for t, _ in lost] == ["driver"]
     assert lost[0][1].reason is PulseLostReason.NO_FACE

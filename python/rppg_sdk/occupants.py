@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -51,6 +51,9 @@ class OccupantMonitors:
         Most monitors alive at once (each holds about ``window_s`` of traces).
     retire_after_s
         An occupant whose face is absent this long (camera time) is closed and forgotten.
+    on_event
+        Called with ``(track_id, event)`` for every event, on the feeding thread; the pairs
+        also queue for :meth:`drain_events` (until drained: drain them, or they accumulate).
 
     Notes
     -----
@@ -63,6 +66,7 @@ class OccupantMonitors:
         *,
         max_occupants: int = 5,
         retire_after_s: float = 10.0,
+        on_event: Callable[[Hashable, MonitorEvent], None] | None = None,
     ) -> None:
         o = MonitorOptions() if options is None else options
         if not isinstance(o, MonitorOptions):
@@ -76,7 +80,10 @@ class OccupantMonitors:
         r = retire_after_s
         if not isinstance(r, int | float) or isinstance(r, bool) or not math.isfinite(r) or r <= 0:
             raise ValueError(f"retire_after_s: expected a positive number of seconds, got {r!r}")
+        if on_event is not None and not callable(on_event):
+            raise TypeError(f"on_event: expected a callable, got {type(on_event).__name__}")
         self.options = replace(o, face_source=FaceSource.CALLER, on_event=None, callback=None)
+        self.on_event = on_event
         self.max_occupants = max_occupants
         self.retire_after_s = float(r)
         self._monitors: dict[Hashable, HeartRateMonitor] = {}
@@ -152,10 +159,16 @@ class OccupantMonitors:
             reading = monitor.process(frame, ts, face_box_xywh=box)
             if box is not None:
                 self._last_seen_s[track_id] = ts
-            self._events.extend((track_id, e) for e in monitor.drain_events())
+            self._deliver(track_id, monitor.drain_events())
             if reading is not None:
                 out[track_id] = reading
         return out
+
+    def _deliver(self, track_id: Hashable, events: list[MonitorEvent]) -> None:
+        for e in events:
+            self._events.append((track_id, e))
+            if self.on_event is not None:
+                self.on_event(track_id, e)
 
     def drain_events(self) -> list[tuple[Hashable, MonitorEvent]]:
         """Every ``(track_id, event)`` since the last drain, oldest first."""
@@ -187,7 +200,7 @@ class OccupantMonitors:
 
     def _drop(self, track_id: Hashable) -> None:
         monitor = self._monitors.pop(track_id)
-        self._events.extend((track_id, e) for e in monitor.drain_events())
+        self._deliver(track_id, monitor.drain_events())
         monitor.close()
         del self._last_seen_s[track_id]
         self.retired += 1
