@@ -10,6 +10,7 @@ loss cost a new warm-up (losses up to ``face_loss_bridge_s`` are bridged) or no 
 
     python examples/driver_monitoring.py            # 90 s of video
     python examples/driver_monitoring.py --quick    # 30 s (what tests/test_examples.py runs)
+    python examples/driver_monitoring.py --method physnet   # a learned model instead of mono
 """
 
 from __future__ import annotations
