@@ -804,6 +804,22 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("rgb"));
 
+  // nir: MONO for one-channel (940 nm) traces, motion transients taken out.
+  m.def(
+      "pulse_mono",
+      [rgb_shape](const Doubles& rgb, double fs_hz, double f_lo_hz, double f_hi_hz) {
+        const std::size_t n = rgb_shape(rgb);
+        Doubles out = new_doubles(static_cast<py::ssize_t>(n));
+        const double* ip = rgb.data();
+        double* op = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          rppg::pulse_mono(ip, n, fs_hz, f_lo_hz, f_hi_hz, op);
+        }
+        return out;
+      },
+      py::arg("rgb"), py::arg("fs_hz"), py::arg("f_lo_hz"), py::arg("f_hi_hz"));
+
   m.def(
       "pulse_pos",
       [rgb_shape](const Doubles& rgb, std::size_t window) {

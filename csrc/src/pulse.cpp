@@ -137,4 +137,116 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
   for (std::size_t i = 0; i < n; ++i) out[i] = weight[i] > 1e-12 ? out[i] / weight[i] : 0.0;
 }
 
+// ---------------------------------------------------------------- MONO (one channel, nir)
+
+namespace {
+
+// Band-pass with both ends padded by odd reflection (about the end value), m samples each.
+void band_reflected(const std::vector<double>& r, double fs_hz, double lo, double hi,
+                    std::vector<double>& padded, std::vector<double>& filtered, double* out) {
+  const std::size_t n = r.size();
+  std::size_t m = static_cast<std::size_t>(std::nearbyint(2.0 * fs_hz / lo));
+  m = std::min(m, n - 1);
+  padded.resize(n + 2 * m);
+  for (std::size_t i = 0; i < m; ++i) padded[i] = 2.0 * r[0] - r[m - i];
+  for (std::size_t i = 0; i < n; ++i) padded[m + i] = r[i];
+  for (std::size_t i = 0; i < m; ++i) padded[m + n + i] = 2.0 * r[n - 1] - r[n - 2 - i];
+  filtered.resize(padded.size());
+  bandpass(padded.data(), padded.size(), fs_hz, lo, hi, 0.1, filtered.data());
+  for (std::size_t i = 0; i < n; ++i) out[i] = filtered[m + i];
+}
+
+double median_of(std::vector<double>& v) {
+  const std::size_t k = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  double med = v[k];
+  if (v.size() % 2 == 0) {
+    med = 0.5 * (med + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k)));
+  }
+  return med;
+}
+
+// r with the masked samples replaced by straight lines between their unmasked neighbours.
+void bridge(const std::vector<double>& r, const std::vector<char>& mask, std::vector<double>& out) {
+  const std::size_t n = r.size();
+  out = r;
+  std::size_t i = 0;
+  while (i < n) {
+    if (!mask[i]) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && mask[j]) ++j;
+    const bool has_left = i > 0;
+    const bool has_right = j < n;
+    const double a = has_left ? r[i - 1] : r[j < n ? j : n - 1];
+    const double b = has_right ? r[j] : a;
+    for (std::size_t k = i; k < j; ++k) {
+      const double t = has_left && has_right
+                           ? static_cast<double>(k - i + 1) / static_cast<double>(j - i + 1)
+                           : 0.0;
+      out[k] = a + t * (b - a);
+    }
+    i = j;
+  }
+}
+
+}  // namespace
+
+void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
+                double* out) {
+  check(rgb, n, 3, "pulse_mono");
+  if (!(std::isfinite(fs_hz) && fs_hz > 0 && std::isfinite(f_lo_hz) && f_lo_hz > 0 &&
+        std::isfinite(f_hi_hz) && f_hi_hz > f_lo_hz && f_hi_hz < fs_hz / 2.0)) {
+    std::ostringstream m;
+    m << "pulse_mono: expected 0 < f_lo_hz < f_hi_hz < fs_hz / 2, got band [" << f_lo_hz << ", "
+      << f_hi_hz << "] Hz at " << fs_hz << " Hz";
+    throw std::invalid_argument(m.str());
+  }
+  double mean = 0.0;
+  for (std::size_t i = 0; i < n; ++i) mean += rgb[3 * i + 1];
+  mean /= static_cast<double>(n);
+  std::vector<double> r(n), ri, hp(n), padded, filtered, dev;
+  for (std::size_t i = 0; i < n; ++i) r[i] = 1.0 - rgb[3 * i + 1] / mean;
+  std::vector<char> mask(n, 0), grown(n, 0);
+  const auto pad = static_cast<std::size_t>(std::nearbyint(kMonoArtefactPadS * fs_hz));
+  std::size_t masked = 0;
+  ri = r;
+  for (int pass = 0; pass < kMonoArtefactPasses; ++pass) {
+    band_reflected(ri, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, hp.data());
+    dev.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!mask[i]) dev.push_back(hp[i]);
+    }
+    if (dev.empty()) break;
+    const double med = median_of(dev);
+    for (double& d : dev) d = std::abs(d - med);
+    const double sigma = 1.4826 * median_of(dev);
+    if (!(sigma > 0.0)) break;
+    const double limit = kMonoArtefactSigmas * sigma;
+    grown = mask;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::abs(hp[i]) > limit) {
+        const std::size_t a = i >= pad ? i - pad : 0;
+        const std::size_t b = std::min(n - 1, i + pad);
+        for (std::size_t k = a; k <= b; ++k) grown[k] = 1;
+      }
+    }
+    std::size_t count = 0;
+    for (char g : grown) count += g ? 1 : 0;
+    if (count == masked ||
+        static_cast<double>(count) > kMonoArtefactMaxShare * static_cast<double>(n)) {
+      break;
+    }
+    mask.swap(grown);
+    masked = count;
+    bridge(r, mask, ri);
+  }
+  band_reflected(ri, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, out);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (mask[i]) out[i] = 0.0;
+  }
+}
+
 }  // namespace rppg

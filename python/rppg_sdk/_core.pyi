@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['BreathingResult', 'FrameRingBuffer', 'HeartRateResult', 'ModulationEstimate', 'SpectralConfig', 'TimeSeriesBuffer', 'VariabilityResult', 'bandpass', 'detect_beats', 'detrend', 'estimate_breathing', 'estimate_heart_rate', 'power_spectrum', 'pulse_chrom', 'pulse_green', 'pulse_pos', 'pulse_rate_variability', 'resample_uniform', 'signal_quality', 'variability_from_beats']
+__all__: list[str] = ['BreathingResult', 'FrameRingBuffer', 'HeartRateResult', 'ModulationEstimate', 'SpectralConfig', 'TimeSeriesBuffer', 'VariabilityResult', 'bandpass', 'detect_beats', 'detrend', 'estimate_breathing', 'estimate_heart_rate', 'power_spectrum', 'pulse_chrom', 'pulse_green', 'pulse_mono', 'pulse_pos', 'pulse_rate_variability', 'resample_uniform', 'signal_quality', 'variability_from_beats']
 # ---- driver-monitoring events (dms) ---------------------------------------------------------
 class EventDetector:
     def __init__(self, min_confidence: typing.SupportsFloat | typing.SupportsIndex = 0.6, tachycardia_bpm: typing.SupportsFloat | typing.SupportsIndex = 100.0, bradycardia_bpm: typing.SupportsFloat | typing.SupportsIndex = 50.0, sustain_s: typing.SupportsFloat | typing.SupportsIndex = 30.0, hysteresis_bpm: typing.SupportsFloat | typing.SupportsIndex = 5.0, max_gap_s: typing.SupportsFloat | typing.SupportsIndex = 5.0, abrupt_change_bpm: typing.SupportsFloat | typing.SupportsIndex = 15.0, abrupt_window_s: typing.SupportsFloat | typing.SupportsIndex = 10.0, lost_after_s: typing.SupportsFloat | typing.SupportsIndex = 2.0, motion_share_threshold: typing.SupportsFloat | typing.SupportsIndex = 0.5, box_moves_threshold: typing.SupportsInt | typing.SupportsIndex = 2, low_light_level: typing.SupportsFloat | typing.SupportsIndex = 0.08) -> None:
@@ -152,6 +152,8 @@ def power_spectrum(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], c
 def pulse_chrom(rgb: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], fs_hz: typing.SupportsFloat | typing.SupportsIndex, f_lo_hz: typing.SupportsFloat | typing.SupportsIndex, f_hi_hz: typing.SupportsFloat | typing.SupportsIndex, window: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     ...
 def pulse_green(rgb: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+    ...
+def pulse_mono(rgb: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], fs_hz: typing.SupportsFloat | typing.SupportsIndex, f_lo_hz: typing.SupportsFloat | typing.SupportsIndex, f_hi_hz: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     ...
 def pulse_pos(rgb: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], window: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
     ...

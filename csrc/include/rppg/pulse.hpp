@@ -24,4 +24,24 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
 /// overlap-added; the result is negated (more blood lowers G - B).
 void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out);
 
+/// MONO, one-channel cameras (940 nm near-infrared): the channel's relative change
+/// 1 - g / mean(g) read from the G column of `rgb` (a one-channel trace stored three times, as
+/// pulse_green reads it), band-passed to [f_lo, f_hi], with motion transients taken out. With
+/// no colour there is no projection that cancels motion, and a head turn or a hand changes the
+/// skin's level by 5-30 % where a 940 nm pulse is 0.1 %: samples whose band-passed value
+/// exceeds kMonoArtefactSigmas robust standard deviations (1.4826 x the median absolute
+/// deviation of the samples not yet masked), widened by kMonoArtefactPadS on each side, are
+/// bridged by straight lines in the relative change and the band-pass is redone; up to
+/// kMonoArtefactPasses passes (a pass that masks nothing new, or would mask more than
+/// kMonoArtefactMaxShare of the window, ends it). Masked samples are 0 in `out`. The
+/// band-pass pads both ends by reflection (two periods of f_lo) so the window's newest
+/// samples are not bent by the FFT's wrap-around. Allocates its temporaries (O(n)).
+void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
+                double* out);
+
+inline constexpr double kMonoArtefactSigmas = 3.0;
+inline constexpr double kMonoArtefactPadS = 0.5;
+inline constexpr int kMonoArtefactPasses = 5;
+inline constexpr double kMonoArtefactMaxShare = 0.6;
+
 }  // namespace rppg
