@@ -37,6 +37,7 @@ __all__ = [
     "options_record",
     "readings_schema",
     "readings_table",
+    "require_pyarrow",
     "summary_schema",
     "summary_table",
     "write_json",
@@ -44,6 +45,12 @@ __all__ = [
 ]
 
 TMP_SUFFIX = ".tmp"
+
+
+def require_pyarrow() -> Any:
+    """pyarrow, or ``ImportError`` naming the extra that installs it (checked before a run
+    starts, not after its first video)."""
+    return _pa()
 
 
 def _pa() -> Any:

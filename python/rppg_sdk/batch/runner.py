@@ -39,6 +39,7 @@ from rppg_sdk.batch.records import (
     options_hash,
     options_record,
     readings_table,
+    require_pyarrow,
     summary_table,
     write_json,
     write_parquet,
@@ -411,6 +412,7 @@ def run_batch(cfg: BatchConfig, *, engine: Engine | None = None) -> BatchReport:
     ``engine``: a ready engine to use (and leave open); default: ``cfg.engine`` made for the
     run and closed after it.
     """
+    require_pyarrow()
     o = cfg.options
     prov = _provenance(o)
     out = _OutDir(Path(cfg.out_dir))
