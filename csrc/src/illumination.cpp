@@ -101,12 +101,15 @@ void remove_reference(const double* s, const double* r, std::size_t n, std::size
   ws.d.resize(n * C);
   ws.freqs.resize(n);
   ws.power.resize(n);
-  Eigen::VectorXd mean_s(C), mean_r_rel(C);
+  // Per-channel means (skin, then the relative reference's) in the workspace.
+  ws.e.resize(2 * C);
+  double* mean_s = ws.e.data();
+  double* mean_r_rel = ws.e.data() + C;
   for (std::size_t c = 0; c < C; ++c) {
-    mean_s[static_cast<Eigen::Index>(c)] = std::max(column_mean(s, n, C, c), kMinMean);
+    mean_s[c] = std::max(column_mean(s, n, C, c), kMinMean);
     const double mr = std::max(column_mean(r, n, C, c), kMinMean);
     for (std::size_t i = 0; i < n; ++i) {
-      ws.a[i * C + c] = s[i * C + c] / mean_s[static_cast<Eigen::Index>(c)] - 1.0;
+      ws.a[i * C + c] = s[i * C + c] / mean_s[c] - 1.0;
       ws.b[i * C + c] = r[i * C + c] / mr - 1.0;
     }
   }
@@ -127,28 +130,74 @@ void remove_reference(const double* s, const double* r, std::size_t n, std::size
     std::copy(s, s + n * C, out);
     return;
   }
-  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMajor> r_bp(ws.d.data(), static_cast<Eigen::Index>(n),
-                                        static_cast<Eigen::Index>(C));
-  const Eigen::Map<const RowMajor> s_bp(ws.c.data(), static_cast<Eigen::Index>(n),
-                                        static_cast<Eigen::Index>(C));
-  // Minimum-norm least squares with numpy.linalg.lstsq's cut-off (eps * max(n, C) of the
-  // largest singular value): a grey surround's channels are (nearly) the same signal.
-  Eigen::JacobiSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(r_bp),
-                                        Eigen::ComputeThinU | Eigen::ComputeThinV);
-  svd.setThreshold(std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(n, C)));
-  const Eigen::MatrixXd beta = svd.solve(Eigen::MatrixXd(s_bp));  // C_ref x C_skin
+  // Minimum-norm least squares r_bp beta = s_bp with numpy.linalg.lstsq's cut-off (singular
+  // values below eps * max(n, C) of the largest are zero: a grey surround's channels are nearly
+  // one signal). Householder QR of the tall r_bp in place (its reflectors applied to s_bp too),
+  // then the SVD of the small R: the same singular values and solution, and for C <= 3 no heap
+  // allocation (fixed-size matrices).
+  double* A = ws.d.data();  // r_bp, n x C row-major (destroyed)
+  double* B = ws.c.data();  // s_bp, n x C row-major (destroyed)
+  double* v = ws.freqs.data();  // a reflector, n
+  for (std::size_t j = 0; j < C; ++j) {
+    double norm2 = 0.0;
+    for (std::size_t i = j; i < n; ++i) norm2 += A[i * C + j] * A[i * C + j];
+    const double norm = std::sqrt(norm2);
+    if (norm == 0.0) continue;
+    const double alpha = A[j * C + j] > 0 ? -norm : norm;
+    double vnorm2 = 0.0;
+    for (std::size_t i = j; i < n; ++i) {
+      v[i] = A[i * C + j] - (i == j ? alpha : 0.0);
+      vnorm2 += v[i] * v[i];
+    }
+    if (vnorm2 == 0.0) continue;
+    for (double* M : {A, B}) {
+      for (std::size_t k = (M == A ? j : 0); k < C; ++k) {
+        double dot = 0.0;
+        for (std::size_t i = j; i < n; ++i) dot += v[i] * M[i * C + k];
+        const double g = 2.0 * dot / vnorm2;
+        for (std::size_t i = j; i < n; ++i) M[i * C + k] -= g * v[i];
+      }
+    }
+  }
+  const double threshold =
+      std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(n, C));
+  using Small = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, 3, 3>;
+  using Big = Eigen::MatrixXd;
+  auto solve = [&](auto tag) {
+    using M = decltype(tag);
+    const auto c = static_cast<Eigen::Index>(C);
+    M R = M::Zero(c, c), QtB(c, c);
+    for (std::size_t r = 0; r < C; ++r) {
+      for (std::size_t k = 0; k < C; ++k) {
+        if (k >= r) R(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) = A[r * C + k];
+        QtB(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) = B[r * C + k];
+      }
+    }
+    Eigen::JacobiSVD<M> svd(R, Eigen::ComputeFullU | Eigen::ComputeFullV);
+    svd.setThreshold(threshold);
+    const M beta = svd.solve(QtB);  // C_ref x C_skin
+    for (std::size_t r = 0; r < C; ++r) {
+      for (std::size_t k = 0; k < C; ++k) {
+        ws.d[r * C + k] = beta(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k));
+      }
+    }
+  };
+  if (C <= 3) {
+    solve(Small());
+  } else {
+    solve(Big());
+  }
+  const double* beta = ws.d.data();  // C x C row-major, over r_bp's first rows
   for (std::size_t c = 0; c < C; ++c) {
-    mean_r_rel[static_cast<Eigen::Index>(c)] = column_mean(ws.b.data(), n, C, c);
+    mean_r_rel[c] = column_mean(ws.b.data(), n, C, c);
   }
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t c = 0; c < C; ++c) {
       double fit = 0.0;
       for (std::size_t k = 0; k < C; ++k) {
-        fit += (ws.b[i * C + k] - mean_r_rel[static_cast<Eigen::Index>(k)]) *
-               beta(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(c));
+        fit += (ws.b[i * C + k] - mean_r_rel[k]) * beta[k * C + c];
       }
-      out[i * C + c] = (1.0 + ws.a[i * C + c] - fit) * mean_s[static_cast<Eigen::Index>(c)];
+      out[i * C + c] = (1.0 + ws.a[i * C + c] - fit) * mean_s[c];
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rppg/signal.hpp"
+#include "scratch.hpp"
 
 namespace rppg {
 
@@ -59,7 +60,13 @@ void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out
   if (window < 2) throw std::invalid_argument("pulse_pos: expected window >= 2 samples");
   check(rgb, n, window, "pulse_pos");
   std::fill(out, out + n, 0.0);
-  std::vector<double> s1(window), s2(window), h(window);
+  // The thread's scratch: a stream's repeated windows allocate nothing once they have grown.
+  std::vector<double>& s1 = detail::scratch<detail::Scratch::PosS1>();
+  std::vector<double>& s2 = detail::scratch<detail::Scratch::PosS2>();
+  std::vector<double>& h = detail::scratch<detail::Scratch::PosH>();
+  s1.resize(window);
+  s2.resize(window);
+  h.resize(window);
   for (std::size_t m = 0; m + window <= n; ++m) {
     double mu[3] = {0.0, 0.0, 0.0};
     for (std::size_t i = 0; i < window; ++i) {
@@ -89,11 +96,15 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
   if (window < 2) throw std::invalid_argument("pulse_chrom: expected window >= 2 samples");
   check(rgb, n, window, "pulse_chrom");
   // Normalise each channel by its centred moving mean so slow illumination changes cancel.
-  std::vector<double> prefix(3 * (n + 1), 0.0);
+  std::vector<double>& prefix = detail::scratch<detail::Scratch::ChromPrefix>();
+  prefix.assign(3 * (n + 1), 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     for (int c = 0; c < 3; ++c) prefix[3 * (i + 1) + c] = prefix[3 * i + c] + rgb[3 * i + c];
   }
-  std::vector<double> xs(n), ys(n);
+  std::vector<double>& xs = detail::scratch<detail::Scratch::ChromXs>();
+  std::vector<double>& ys = detail::scratch<detail::Scratch::ChromYs>();
+  xs.resize(n);
+  ys.resize(n);
   const std::size_t half = window / 2;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t a = i >= half ? i - half : 0;
@@ -108,18 +119,24 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
     xs[i] = 3.0 * cn[0] - 2.0 * cn[1];
     ys[i] = 1.5 * cn[0] + cn[1] - 1.5 * cn[2];
   }
-  const std::vector<double> xf = bandpass(xs, fs_hz, f_lo_hz, f_hi_hz, 0.1);
-  const std::vector<double> yf = bandpass(ys, fs_hz, f_lo_hz, f_hi_hz, 0.1);
+  std::vector<double>& xf = detail::scratch<detail::Scratch::ChromXf>();
+  std::vector<double>& yf = detail::scratch<detail::Scratch::ChromYf>();
+  xf.resize(n);
+  yf.resize(n);
+  bandpass(xs.data(), n, fs_hz, f_lo_hz, f_hi_hz, 0.1, xf.data());
+  bandpass(ys.data(), n, fs_hz, f_lo_hz, f_hi_hz, 0.1, yf.data());
   // Hann-weighted overlap-add with a step of half a window (de Haan & Jeanne 2013, sec. 4).
   std::fill(out, out + n, 0.0);
   const std::size_t step = std::max<std::size_t>(1, window / 2);
   const double pi = std::acos(-1.0);
-  std::vector<double> w(window);
+  std::vector<double>& w = detail::scratch<detail::Scratch::ChromWindow>();
+  w.resize(window);
   for (std::size_t i = 0; i < window; ++i) {
     w[i] = 0.5 - 0.5 * std::cos(2.0 * pi * (static_cast<double>(i) + 0.5) /
                                 static_cast<double>(window));
   }
-  std::vector<double> weight(n, 0.0);
+  std::vector<double>& weight = detail::scratch<detail::Scratch::ChromWeight>();
+  weight.assign(n, 0.0);
   std::size_t start = 0;
   while (true) {
     const double alpha = std_ratio(xf.data() + start, yf.data() + start, window);

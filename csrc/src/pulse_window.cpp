@@ -93,6 +93,7 @@ PulseWindowBuilder::PulseWindowBuilder(const PulseWindowConfig& config)
   ws_.b.reserve(grid * c);
   ws_.c.reserve(grid * c);
   ws_.d.reserve(grid * c);
+  ws_.e.reserve(2 * c);
   const std::size_t bins = detail::next_pow2(std::max<std::size_t>(2 * grid, 512)) / 2 + 1;
   ws_.freqs.reserve(std::max(bins, grid));
   ws_.power.reserve(std::max(bins, grid));

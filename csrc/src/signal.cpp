@@ -9,6 +9,7 @@
 
 #include "check.hpp"
 #include "fft.hpp"
+#include "scratch.hpp"
 
 namespace rppg {
 
@@ -75,7 +76,15 @@ const DetrendFactors& detrend_factors(std::size_t m, double lambda) {
   thread_local DetrendFactors cache;
   if (cache.m == m && cache.lambda == lambda) return cache;
   const double a0 = 6.0 + 1.0 / (lambda * lambda), a1 = -4.0, a2 = 1.0;
-  std::vector<double> d(m), e(m, 0.0), f(m, 0.0);
+  // Into the cache's own vectors: they keep their capacity, so a new length allocates only when
+  // it is the longest yet.
+  cache.m = 0;  // invalid until filled
+  std::vector<double>& d = cache.inv_d;
+  std::vector<double>& e = cache.e;
+  std::vector<double>& f = cache.f;
+  d.assign(m, 0.0);
+  e.assign(m, 0.0);
+  f.assign(m, 0.0);
   for (std::size_t k = 0; k < m; ++k) {
     double dk = a0;
     if (k >= 1) dk -= e[k - 1] * e[k - 1] * d[k - 1];
@@ -89,7 +98,8 @@ const DetrendFactors& detrend_factors(std::size_t m, double lambda) {
     if (k + 2 < m) f[k] = a2 / dk;
   }
   for (double& v : d) v = 1.0 / v;
-  cache = DetrendFactors{m, lambda, std::move(d), std::move(e), std::move(f)};
+  cache.m = m;
+  cache.lambda = lambda;
   return cache;
 }
 }  // namespace
@@ -105,7 +115,8 @@ void detrend(const double* x, std::size_t n, double lambda, double* out) {
   const DetrendFactors& F = detrend_factors(m, lambda);
   const std::vector<double>&inv_d = F.inv_d, &e = F.e, &f = F.f;
   // y = D z, then solve W y' = y in place (forward, diagonal, backward sweeps).
-  std::vector<double> y(m);
+  std::vector<double>& y = detail::scratch<detail::Scratch::DetrendY>();
+  y.resize(m);
   for (std::size_t k = 0; k < m; ++k) y[k] = x[k] - 2.0 * x[k + 1] + x[k + 2];
   for (std::size_t k = 0; k < m; ++k) {
     if (k >= 1) y[k] -= e[k - 1] * y[k - 1];
@@ -163,7 +174,8 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
   double mean = 0.0;
   for (std::size_t i = 0; i < n; ++i) mean += x[i];
   mean /= static_cast<double>(n);
-  std::vector<double> buf(nfft, 0.0);
+  std::vector<double>& buf = detail::scratch<detail::Scratch::BandpassIn>();
+  buf.assign(nfft, 0.0);
   for (std::size_t i = 0; i < len; ++i) {
     // Index into x of padded sample i (reflection without repeating the edge sample).
     std::ptrdiff_t k = static_cast<std::ptrdiff_t>(i) - static_cast<std::ptrdiff_t>(pad);
@@ -174,7 +186,8 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
   }
   // The remainder up to nfft stays 0 (around the mean): it sits between the two mirrored
   // tails, far from the samples we keep.
-  std::vector<std::complex<double>> spec;
+  std::vector<std::complex<double>>& spec =
+      detail::complex_scratch<detail::ComplexScratch::BandpassFft>();
   detail::rfft(buf, spec);
   const double df = fs_hz / static_cast<double>(nfft);
   const double pi = std::acos(-1.0);
@@ -192,7 +205,7 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
     }
     spec[k] *= g;
   }
-  std::vector<double> y;
+  std::vector<double>& y = detail::scratch<detail::Scratch::BandpassOut>();
   detail::irfft(spec, nfft, y);
   for (std::size_t i = 0; i < n; ++i) out[i] = y[pad + i];
 }

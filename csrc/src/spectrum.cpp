@@ -11,6 +11,7 @@
 
 #include "check.hpp"
 #include "fft.hpp"
+#include "scratch.hpp"
 #include "rppg/signal.hpp"
 
 namespace rppg {
@@ -53,9 +54,13 @@ const std::vector<double>& window(std::size_t len, bool hann) {
 // The signal cut into mean-removed, windowed segments, ready for FFTs or direct DTFT sums.
 class Spectrogram {
  public:
+  // The signal and its segments live in the thread's scratch buffers (one Spectrogram at a time
+  // per thread): a stream's repeated updates allocate nothing once they have grown.
   Spectrogram(const double* x, std::size_t n, const SpectralConfig& c)
-      : fs_(c.fs_hz), len_(segment_length(c, n)), nfft_(effective_nfft(c, n)) {
-    std::vector<double> y(x, x + n);
+      : fs_(c.fs_hz), len_(segment_length(c, n)), nfft_(effective_nfft(c, n)),
+        segments_(detail::scratch<detail::Scratch::SpecSegments>()) {
+    std::vector<double>& y = detail::scratch<detail::Scratch::SpecSignal>();
+    y.assign(x, x + n);
     double mean = 0.0;
     for (double v : y) mean += v;
     mean /= static_cast<double>(n);
@@ -74,22 +79,27 @@ class Spectrogram {
     const double lambda = c.detrend_lambda < 0
                               ? detrend_lambda_for_cutoff(c.fs_hz, 0.5 * c.f_lo_hz)
                               : c.detrend_lambda;
-    if (lambda > 0 && n >= 3) y = detrend(y, lambda);
+    if (lambda > 0 && n >= 3) {
+      std::vector<double>& d = detail::scratch<detail::Scratch::SpecDetrended>();
+      d.resize(n);
+      detrend(y.data(), n, lambda, d.data());
+      y.swap(d);
+    }
 
     const std::vector<double>& w = window(len_, c.hann);
     double w2 = 0.0;
     for (double v : w) w2 += v * v;
     const std::size_t step = std::max<std::size_t>(1, len_ / 2);
-    const std::size_t nseg = c.welch_segment == 0 ? 1 : 1 + (n - len_) / step;
+    nseg_ = c.welch_segment == 0 ? 1 : 1 + (n - len_) / step;
     // Density scaling, one-sided (x2 away from DC and Nyquist), averaged over segments.
-    scale_ = 1.0 / (fs_ * w2 * static_cast<double>(nseg));
-    segments_.assign(nseg, std::vector<double>(len_));
-    for (std::size_t s = 0; s < nseg; ++s) {
+    scale_ = 1.0 / (fs_ * w2 * static_cast<double>(nseg_));
+    segments_.resize(nseg_ * len_);
+    for (std::size_t s = 0; s < nseg_; ++s) {
       const double* seg = y.data() + s * step;
       double m = 0.0;
       for (std::size_t i = 0; i < len_; ++i) m += seg[i];
       m /= static_cast<double>(len_);
-      for (std::size_t i = 0; i < len_; ++i) segments_[s][i] = (seg[i] - m) * w[i];
+      for (std::size_t i = 0; i < len_; ++i) segments_[s * len_ + i] = (seg[i] - m) * w[i];
     }
   }
 
@@ -97,11 +107,17 @@ class Spectrogram {
   std::size_t bins() const { return nfft_ / 2 + 1; }
   double df() const { return fs_ / static_cast<double>(nfft_); }
 
-  std::vector<double> power() const {
-    std::vector<double> p(bins(), 0.0), buf(nfft_, 0.0);
-    std::vector<std::complex<double>> spec;
-    for (const auto& seg : segments_) {
-      std::copy(seg.begin(), seg.end(), buf.begin());
+  // The power of each bin, in the thread's scratch (valid until the next Spectrogram).
+  const std::vector<double>& power() const {
+    std::vector<double>& p = detail::scratch<detail::Scratch::SpecPower>();
+    std::vector<double>& buf = detail::scratch<detail::Scratch::SpecFftIn>();
+    std::vector<std::complex<double>>& spec =
+        detail::complex_scratch<detail::ComplexScratch::SpecFft>();
+    p.assign(bins(), 0.0);
+    buf.resize(nfft_);
+    for (std::size_t s = 0; s < nseg_; ++s) {
+      std::copy(segments_.begin() + static_cast<std::ptrdiff_t>(s * len_),
+                segments_.begin() + static_cast<std::ptrdiff_t>((s + 1) * len_), buf.begin());
       std::fill(buf.begin() + static_cast<std::ptrdiff_t>(len_), buf.end(), 0.0);
       detail::rfft(buf, spec);
       for (std::size_t k = 0; k < p.size(); ++k) p[k] += std::norm(spec[k]);
@@ -118,7 +134,8 @@ class Spectrogram {
     const double theta = -2.0 * std::acos(-1.0) * f_hz / fs_;
     const std::complex<double> step(std::cos(theta), std::sin(theta));
     double acc = 0.0;
-    for (const auto& seg : segments_) {
+    for (std::size_t s = 0; s < nseg_; ++s) {
+      const double* seg = segments_.data() + s * len_;
       std::complex<double> z(1.0, 0.0), sum(0.0, 0.0);
       for (std::size_t i = 0; i < len_; ++i) {
         sum += seg[i] * z;
@@ -140,7 +157,8 @@ class Spectrogram {
   std::size_t len_, nfft_;
   double scale_ = 1.0;
   int exponent_ = 0;  // the signal was scaled by 2^-exponent_
-  std::vector<std::vector<double>> segments_;
+  std::size_t nseg_ = 1;
+  std::vector<double>& segments_;  // nseg_ x len_, row-major (the thread's scratch)
 };
 
 struct Peak {
@@ -287,7 +305,7 @@ void power_spectrum(const double* x, std::size_t n, const SpectralConfig& c, dou
   validate(c, n);
   detail::check_signal("signal", x, n);
   const Spectrogram sg(x, n, c);
-  const std::vector<double> p = sg.power();
+  const std::vector<double>& p = sg.power();
   for (std::size_t k = 0; k < p.size(); ++k) {
     freqs_out[k] = static_cast<double>(k) * sg.df();
     power_out[k] = sg.unscale(p[k]);
@@ -298,7 +316,7 @@ HeartRateResult estimate_heart_rate(const double* x, std::size_t n, const Spectr
   validate(c, n);
   detail::check_signal("signal", x, n);
   const Spectrogram sg(x, n, c);
-  const std::vector<double> p = sg.power();
+  const std::vector<double>& p = sg.power();
   const double df = sg.df();
   HeartRateResult r;
 

@@ -19,7 +19,7 @@ namespace rppg {
 constexpr double kStepThresholdSigma = 6.0;
 
 struct IlluminationWorkspace {
-  std::vector<double> a, b, c, d, freqs, power;
+  std::vector<double> a, b, c, d, e, freqs, power;
 };
 
 /// Sudden steps taken out of positive traces (n x channels, n >= 3): log-domain changes more than
