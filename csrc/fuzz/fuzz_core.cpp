@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rppg/rppg.hpp"
+#include "rppg/breathing.hpp"  // issue 12 (with rppg/variability.hpp)
 
 namespace {
 
@@ -483,13 +484,83 @@ void fuzz_frame_ring(Bytes& in) {
 // RPPG_FUZZ_PART=spectral|resample|buffers keeps a run on one part (a fixed time for each) and
 // the whole input is that part's program (csrc/fuzz/corpus/<part>/ holds such inputs);
 // unset, the first input byte chooses the part.
+// --------------------------------------------------------------------- PRV and breathing
+// (issue 12) Beats, interval cleaning, PRV and breathing on fuzzed pulses and beat times:
+// finite input that is accepted gives finite statistics and confidences in [0, 1].
+
+void fuzz_vitals(Bytes& in) {
+  const std::uint8_t op = in.u8();
+  const std::size_t n = in.u16() % 4000;
+  bool finite = false;
+  const std::vector<double> x = fuzz_signal(in, n, finite);
+  rppg::BeatConfig bc;
+  bc.fs_hz = in.u8() % 8 == 7 ? in.number(30.0) : 10.0 + in.positive(30.0);
+  if (in.u8() % 4 == 3) bc.f_lo_hz = in.number(0.7);
+  if (in.u8() % 4 == 3) bc.f_hi_hz = in.number(3.5);
+  if (in.u8() % 4 == 3) bc.timing_f_hi_hz = in.number(5.0);
+  rppg::IntervalConfig ic;
+  if (in.u8() % 4 == 3) ic.max_deviation = in.number(0.2);
+  if (in.u8() % 8 == 7) ic.half_window = in.u16();
+  auto unit = [](double v) { return std::isfinite(v) && v >= 0.0 && v <= 1.0; };
+  switch (op % 4) {
+    case 0: {
+      const rppg::Beats b = rppg::detect_beats(x.data(), n, bc);
+      if (!finite) broken("detect_beats accepted a non-finite pulse");
+      if (!all_finite(b.times_s.data(), b.times_s.size()) ||
+          b.upstroke_times_s.size() != b.times_s.size() ||
+          b.amplitudes.size() != b.times_s.size() || b.baselines.size() != b.times_s.size()) {
+        broken("detect_beats: non-finite or mismatched beats");
+      }
+      break;
+    }
+    case 1: {
+      const rppg::VariabilityResult r = rppg::pulse_rate_variability(x.data(), n, bc, ic);
+      if (!finite) broken("pulse_rate_variability accepted a non-finite pulse");
+      if (!std::isfinite(r.rmssd_ms) || !std::isfinite(r.sdnn_ms) ||
+          !std::isfinite(r.timing_noise_ms) || !unit(r.confidence) || !unit(r.rejected_share)) {
+        broken("pulse_rate_variability: non-finite statistics or confidence out of [0, 1]");
+      }
+      break;
+    }
+    case 2: {
+      rppg::BreathingConfig c;
+      c.beats = bc;
+      if (in.u8() % 4 == 3) c.f_lo_hz = in.number(0.08);
+      if (in.u8() % 4 == 3) c.f_hi_hz = in.number(0.5);
+      if (in.u8() % 8 == 7) c.series_fs_hz = in.number(4.0);
+      const rppg::BreathingResult r = rppg::estimate_breathing(x.data(), n, c);
+      if (!finite) broken("estimate_breathing accepted a non-finite pulse");
+      if (!std::isfinite(r.rate_hz) || !unit(r.confidence)) {
+        broken("estimate_breathing: non-finite rate or confidence out of [0, 1]");
+      }
+      break;
+    }
+    default: {  // beat times: increasing by fuzzed steps, sometimes anything
+      std::vector<double> t(n % 600);
+      double now = in.ordinary(10.0);
+      for (double& v : t) {
+        now += in.u8() % 32 == 31 ? in.number(1.0) : in.positive(0.8);
+        v = now;
+      }
+      const bool ok = all_finite(t.data(), t.size());
+      const rppg::VariabilityResult r = rppg::variability_from_beats(t.data(), t.size(), ic);
+      if (!ok) broken("variability_from_beats accepted non-finite times");
+      if (!std::isfinite(r.rmssd_ms) || !std::isfinite(r.sdnn_ms) || !unit(r.confidence)) {
+        broken("variability_from_beats: non-finite statistics or confidence out of [0, 1]");
+      }
+      break;
+    }
+  }
+}
+
 int fixed_part() {
   const char* part = std::getenv("RPPG_FUZZ_PART");
   if (part == nullptr || *part == '\0') return -1;
   if (std::strcmp(part, "spectral") == 0) return 0;
   if (std::strcmp(part, "resample") == 0) return 2;
   if (std::strcmp(part, "buffers") == 0) return 3;
-  std::fprintf(stderr, "fuzz_core: RPPG_FUZZ_PART: expected spectral, resample or buffers, got %s\n",
+  if (std::strcmp(part, "vitals") == 0) return 5;  // issue 12
+  std::fprintf(stderr, "fuzz_core: RPPG_FUZZ_PART: expected spectral, resample, buffers or vitals, got %s\n",
                part);
   std::exit(2);
 }
@@ -501,7 +572,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Bytes in(data, size);
   int which = part;
   if (part < 0) {
-    which = in.u8() % 5;
+    which = in.u8() % 6;
   } else if (part == 3) {
     which = 3 + in.u8() % 2;  // either buffer
   }
@@ -511,6 +582,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 1: fuzz_spectral(in); break;
       case 2: fuzz_resample(in); break;
       case 3: fuzz_time_series(in); break;
+      case 5: fuzz_vitals(in); break;  // issue 12
       default: fuzz_frame_ring(in); break;
     }
   } catch (const std::invalid_argument&) {

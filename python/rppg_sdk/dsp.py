@@ -988,7 +988,7 @@ class PulseRateVariability:
         clean pulse, moved by noise. Noise of ``s`` ms adds about ``6 s**2`` to RMSSD squared.
         0 from :func:`variability_from_beats` (no waveform).
     confidence
-        0..1: timing noise small against the RMSSD (it inflates RMSSD by less than 10 ms),
+        0..1: timing noise small against the RMSSD (it inflates RMSSD by less than 7 ms),
         clean, repeating beat shapes, few rejected intervals, at least 20 successive
         differences. Below 0.3: do not use the numbers.
     window_s
