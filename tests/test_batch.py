@@ -130,13 +130,11 @@ def test_ray_engine_equals_local_engine(archive: Path, local_out: Path, tmp_path
         import ray
     except ImportError as exc:
         absent(f'Ray is not importable ({exc}); pip install ".[batch]"')
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
-    try:
-        code = main(["batch", str(archive), "--out", str(tmp_path / "ray"), "--engine", "ray",
-                     "--no-progress"])  # fmt: skip
-    finally:
-        ray.shutdown()
+    # No address: the run starts a local Ray with 2 CPUs (no dashboard) and stops it after.
+    code = main(["batch", str(archive), "--out", str(tmp_path / "ray"), "--engine", "ray",
+                 "--workers", "2", "--no-progress"])  # fmt: skip
     assert code == 0
+    assert not ray.is_initialized()
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["engine"] == "ray" and manifest["workers"] == 2
     assert _readings(tmp_path / "ray").equals(_readings(local_out))
