@@ -61,14 +61,16 @@ def test_still_face_prv_and_breathing(still_clip: tuple[RenderedCase, list[Any]]
     ],
 )
 def test_noise_or_motion_lowers_the_confidence(name: str, kw: dict[str, Any]) -> None:
-    """Noise or motion that makes the RMSSD wrong by more than 15 ms must bring its
-    confidence below 0.3 (and so ``reading.prv`` to ``None`` at the default threshold)."""
+    """Sensor noise at these levels, alone or with talking, moves the beats by tens of ms
+    (RMSSD +24 / +15 ms on 40 s clips, ``python -m evaluation.vitals``): the confidence must
+    fall below 0.3, and so ``reading.prv`` to ``None`` at the default threshold."""
     require_module("skimage", extra="demo")
-    case, _ = render_case(name, 36.0, options={"vitals_min_confidence": 0.0}, **kw)
+    case, readings = render_case(name, 36.0, options={"vitals_min_confidence": 0.0}, **kw)
     print(f"\n{case}")
     assert case.rmssd_ms is not None and case.prv_confidence is not None
-    if abs(case.rmssd_ms - case.rmssd_truth_ms) > VIDEO_RMSSD_MS:
-        assert case.prv_confidence < 0.3
+    assert case.prv_confidence < 0.3
+    late = [r.prv.confidence for r in readings if r.prv is not None]
+    assert late and max(late) < 0.5  # never near a still face's 0.9
 
 
 # ----------------------------------------------------------------------------- gating
