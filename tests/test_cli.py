@@ -91,3 +91,14 @@ def test_module_entry_point_help() -> None:
     assert r.returncode == 0
     for cmd in ("demo", "measure", "live"):
         assert cmd in r.stdout
+
+
+def test_progress_without_tqdm_is_a_silent_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime install has no tqdm (it comes with the demo extra); `measure` still needs a
+    bar it can update inside its `with` block."""
+    from rppg_sdk import cli
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm -> ImportError
+    with cli._progress(10, "clip.mp4", disable=False) as bar:
+        bar.update(1)
+        bar.set_postfix(bpm="70.0")

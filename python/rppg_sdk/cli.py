@@ -249,9 +249,14 @@ def _progress(total: int | None, desc: str, disable: bool) -> Any:
     try:
         from tqdm import tqdm  # noqa: PLC0415
     except ImportError:
-        import contextlib  # noqa: PLC0415
 
-        class _NoBar(contextlib.nullcontext):  # type: ignore[type-arg]
+        class _NoBar:
+            def __enter__(self) -> _NoBar:  # the bar itself, as tqdm's __enter__ gives
+                return self
+
+            def __exit__(self, *_exc: object) -> None:
+                pass
+
             def update(self, _n: int = 1) -> None:
                 pass
 
