@@ -55,7 +55,7 @@ def bench(session: nox.Session) -> None:
     """Speed against references doing the same job, as ratios measured in one run.
 
     The C++ core against numpy/scipy, the monitor end to end (throughput, live latency), and the
-    models (torch eager against ONNX Runtime). `-- --quick` shortens each.
+    models (torch eager against ONNX Runtime) and the batch engines. `-- --quick` shortens each.
     """
     session.install(TORCH)
     session.install(".[test,train]")
@@ -64,6 +64,10 @@ def bench(session: nox.Session) -> None:
     monitor_args = ["--seconds", "8", "--live-seconds", "6"] if quick else []
     session.run("python", "benchmarks/bench_monitor.py", *monitor_args)
     session.run("python", "benchmarks/bench_models.py", *(["--quick"] if quick else []))
+    # `rppg-sdk batch` (local pool and Ray) against the files measured one after another.
+    session.install(".[batch]")
+    batch_args = ["--videos", "4", "--seconds", "12", "--repeat", "1"] if quick else []
+    session.run("python", "benchmarks/bench_batch.py", *batch_args)
 
 
 @nox.session
