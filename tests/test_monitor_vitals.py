@@ -129,8 +129,8 @@ def test_vitals_below_the_confidence_threshold_are_none() -> None:
 
 
 def test_a_short_history_degrades_to_none() -> None:
-    """A 24 s history (a 60 fps camera fills the classical trace buffer by then) is below
-    the PRV minimum: ``None``, no error."""
+    """A 24 s history (a face that came back 24 s ago, a model's shorter stitched pulse) is
+    below the PRV minimum: ``None``, no error; breathing (20 s) is given."""
     v = measure_vitals(_fake(24.0), 60.0, MonitorOptions())
     assert v.prv is None and v.breathing_rate_bpm is not None
 

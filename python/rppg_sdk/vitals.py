@@ -5,9 +5,10 @@ At each reading the extractor is asked for a long pulse window (``MonitorOptions
 :func:`rppg_sdk.dsp.breathing_rate` run on it. A reading carries them only once there is enough
 skin signal (``min_prv_s``, ``min_breathing_s``) and only when their confidence reaches
 ``vitals_min_confidence``: until then ``reading.prv`` and ``reading.breathing_rate_bpm`` are
-``None``. The extractor's history is what bounds the window: the classical trace buffer holds
-``(window_s + 2) * 120`` camera samples (48 s at 30 fps with the default 10 s window, 24 s at
-60 fps), so a shorter history simply gives a shorter window, and ``None`` below the minimums.
+``None``. The extractor's history is what bounds the window: the classical trace buffer keeps
+at least 64 s (``extractors.classical.MIN_BUFFER_WINDOW_S``) at up to 120 fps, the model
+extractor ``window_s + 30`` s of stitched pulse (40 s by default); a shorter history simply
+gives a shorter window, and ``None`` below the minimums.
 
 From video the beat intervals are pulse-wave intervals, not ECG R-R intervals: this is
 pulse-rate variability (PRV), not heart-rate variability (HRV).
