@@ -153,7 +153,7 @@ class MonitorOptions:
         the newest ``prv_window_s`` of pulse once more.
     prv_window_s
         Pulse analysed for PRV and breathing, in seconds (at most the extractor's history:
-        about 48 s at 30 fps for classical methods with the default ``window_s``).
+        64 s for classical methods, ``window_s + 30`` s for models).
     min_prv_s, min_breathing_s
         Pulse needed before PRV (30 s) or a breathing rate (20 s) is given.
     vitals_min_confidence
