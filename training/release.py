@@ -64,7 +64,7 @@ def release(args: argparse.Namespace, *, command: str) -> dict[str, Any]:
         )
         eval_cmd = (
             f"python -m training.evaluate --onnx {onnx_path} --name {label} "
-            f"--baselines {','.join(baselines) or ''!s} --splits {','.join(splits) or 'holdout'}"
+            f"--baselines '{','.join(baselines)}' --splits {','.join(splits) or 'holdout'}"
             + ("" if splits else " --no-suite")
             + f" --real-sets '{','.join(real_sets)}' --out {rel / 'evaluation'}"
         )
