@@ -99,4 +99,3 @@ def test_scoring_model_and_pos_on_the_same_crops(tmp_path: Path) -> None:
         s = scoring.summarize(rows, m)
         assert s.n_windows == 6 and np.isfinite(s.mae_bpm) and np.isfinite(s.mcc)
     assert scoring.summarize(rows, "pos").mae_bpm < 5.0  # POS reads the clean fixture
-
