@@ -5,9 +5,11 @@
     against ONNX Runtime on the same clips: max abs error and correlation, with bounds that
     depend on the engine's precision.
 ``accuracy`` / the command line
-    The same face videos scored by ``training.evaluate`` (chunked, overlapped inference; the
+    The same face videos scored by ``training.scoring`` (chunked, overlapped inference; the
     SDK's spectral core) for the PyTorch checkpoint, each ONNX variant in ONNX Runtime (FP32,
-    INT8, a smaller input) and POS: the cost in accuracy of each deployment choice.
+    INT8, a smaller input) and POS: the *relative* cost in accuracy of each deployment choice.
+    Absolute accuracy of a model file comes only from the runtime itself:
+    ``python -m training.evaluate --onnx FILE`` (``HeartRateMonitor``, suite + real video).
 
 Example::
 
