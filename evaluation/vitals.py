@@ -252,8 +252,9 @@ def render_case(
     options: dict[str, Any] | None = None,
 ) -> tuple[RenderedCase, list[Any]]:
     """Render a face clip whose pulse has a known beat sequence and breathing, run it through
-    ``HeartRateMonitor`` (POS) and compare the last reading with the truth over that reading's
-    PRV window. Returns the case and every reading."""
+    ``HeartRateMonitor`` (POS unless ``options`` names another method) and compare the last
+    reading with the truth over that reading's PRV window. Returns the case and every
+    reading."""
     from rppg_sdk import HeartRateMonitor, MonitorOptions  # noqa: PLC0415
     from rppg_sdk.synthetic import SyntheticClipSpec, iter_frames  # noqa: PLC0415
     from rppg_sdk.synthetic.pulse import beat_sequence, ppg_from_beats  # noqa: PLC0415
@@ -268,7 +269,7 @@ def render_case(
         sensor_noise_std=sensor_noise_std, motion=motion, seed=seed,  # type: ignore[arg-type]
     )  # fmt: skip
     readings = []
-    with HeartRateMonitor(MonitorOptions(method="pos", **(options or {}))) as monitor:
+    with HeartRateMonitor(MonitorOptions(**{"method": "pos", **(options or {})})) as monitor:
         for frame, ts in iter_frames(spec):
             r = monitor.process(frame, ts)
             if r is not None:
@@ -355,13 +356,17 @@ def main(argv: list[str] | None = None) -> int:
             ("sensor noise 12", {"sensor_noise_std": 12.0}),
             ("talking motion", {"motion": "talking", "sensor_noise_std": 2.0}),
             ("talking + noise 8", {"motion": "talking", "sensor_noise_std": 8.0}),
+            ("still, PhysNet", {"options": {"method": "physnet"}}),
         ]
         # vitals_min_confidence=0: every estimate with its confidence, however low.
         for name, kw in tqdm(specs, desc="rendered clips"):
-            case, readings = render_case(name, 40.0, options={"vitals_min_confidence": 0.0}, **kw)
+            opts = {"vitals_min_confidence": 0.0, **kw.pop("options", {})}
+            case, readings = render_case(name, 40.0, options=opts, **kw)
             cases.append(case)
             readings_by_case[name] = readings
-        print("\nRendered face video through HeartRateMonitor (POS), last reading at 40 s")
+        print(
+            "\nRendered face video through HeartRateMonitor (POS unless named), last reading, 40 s"
+        )
         print(
             f"{'case':24} {'RMSSD true':>10} {'est':>6} {'err':>6} {'SDNN true':>9} {'est':>6} "
             f"{'conf':>5} | {'br true':>7} {'est':>5} {'conf':>5}"
