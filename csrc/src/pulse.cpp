@@ -61,9 +61,12 @@ void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out
   check(rgb, n, window, "pulse_pos");
   std::fill(out, out + n, 0.0);
   // The thread's scratch: a stream's repeated windows allocate nothing once they have grown.
-  std::vector<double>& s1 = detail::scratch<detail::Scratch::PosS1>();
-  std::vector<double>& s2 = detail::scratch<detail::Scratch::PosS2>();
-  std::vector<double>& h = detail::scratch<detail::Scratch::PosH>();
+  auto s1_lease = detail::scratch<detail::Scratch::PosS1>();
+  std::vector<double>& s1 = *s1_lease;
+  auto s2_lease = detail::scratch<detail::Scratch::PosS2>();
+  std::vector<double>& s2 = *s2_lease;
+  auto h_lease = detail::scratch<detail::Scratch::PosH>();
+  std::vector<double>& h = *h_lease;
   s1.resize(window);
   s2.resize(window);
   h.resize(window);
@@ -96,13 +99,16 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
   if (window < 2) throw std::invalid_argument("pulse_chrom: expected window >= 2 samples");
   check(rgb, n, window, "pulse_chrom");
   // Normalise each channel by its centred moving mean so slow illumination changes cancel.
-  std::vector<double>& prefix = detail::scratch<detail::Scratch::ChromPrefix>();
+  auto prefix_lease = detail::scratch<detail::Scratch::ChromPrefix>();
+  std::vector<double>& prefix = *prefix_lease;
   prefix.assign(3 * (n + 1), 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     for (int c = 0; c < 3; ++c) prefix[3 * (i + 1) + c] = prefix[3 * i + c] + rgb[3 * i + c];
   }
-  std::vector<double>& xs = detail::scratch<detail::Scratch::ChromXs>();
-  std::vector<double>& ys = detail::scratch<detail::Scratch::ChromYs>();
+  auto xs_lease = detail::scratch<detail::Scratch::ChromXs>();
+  std::vector<double>& xs = *xs_lease;
+  auto ys_lease = detail::scratch<detail::Scratch::ChromYs>();
+  std::vector<double>& ys = *ys_lease;
   xs.resize(n);
   ys.resize(n);
   const std::size_t half = window / 2;
@@ -119,8 +125,10 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
     xs[i] = 3.0 * cn[0] - 2.0 * cn[1];
     ys[i] = 1.5 * cn[0] + cn[1] - 1.5 * cn[2];
   }
-  std::vector<double>& xf = detail::scratch<detail::Scratch::ChromXf>();
-  std::vector<double>& yf = detail::scratch<detail::Scratch::ChromYf>();
+  auto xf_lease = detail::scratch<detail::Scratch::ChromXf>();
+  std::vector<double>& xf = *xf_lease;
+  auto yf_lease = detail::scratch<detail::Scratch::ChromYf>();
+  std::vector<double>& yf = *yf_lease;
   xf.resize(n);
   yf.resize(n);
   bandpass(xs.data(), n, fs_hz, f_lo_hz, f_hi_hz, 0.1, xf.data());
@@ -129,13 +137,15 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
   std::fill(out, out + n, 0.0);
   const std::size_t step = std::max<std::size_t>(1, window / 2);
   const double pi = std::acos(-1.0);
-  std::vector<double>& w = detail::scratch<detail::Scratch::ChromWindow>();
+  auto w_lease = detail::scratch<detail::Scratch::ChromWindow>();
+  std::vector<double>& w = *w_lease;
   w.resize(window);
   for (std::size_t i = 0; i < window; ++i) {
     w[i] = 0.5 - 0.5 * std::cos(2.0 * pi * (static_cast<double>(i) + 0.5) /
                                 static_cast<double>(window));
   }
-  std::vector<double>& weight = detail::scratch<detail::Scratch::ChromWeight>();
+  auto weight_lease = detail::scratch<detail::Scratch::ChromWeight>();
+  std::vector<double>& weight = *weight_lease;
   weight.assign(n, 0.0);
   std::size_t start = 0;
   while (true) {

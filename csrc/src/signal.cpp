@@ -72,8 +72,13 @@ struct DetrendFactors {
   std::vector<double> inv_d, e, f;
 };
 
-const DetrendFactors& detrend_factors(std::size_t m, double lambda) {
+DetrendFactors& detrend_cache() {
   thread_local DetrendFactors cache;
+  return cache;
+}
+
+const DetrendFactors& detrend_factors(std::size_t m, double lambda) {
+  DetrendFactors& cache = detrend_cache();
   if (cache.m == m && cache.lambda == lambda) return cache;
   const double a0 = 6.0 + 1.0 / (lambda * lambda), a1 = -4.0, a2 = 1.0;
   // Into the cache's own vectors: they keep their capacity, so a new length allocates only when
@@ -115,7 +120,8 @@ void detrend(const double* x, std::size_t n, double lambda, double* out) {
   const DetrendFactors& F = detrend_factors(m, lambda);
   const std::vector<double>&inv_d = F.inv_d, &e = F.e, &f = F.f;
   // y = D z, then solve W y' = y in place (forward, diagonal, backward sweeps).
-  std::vector<double>& y = detail::scratch<detail::Scratch::DetrendY>();
+  auto y_lease = detail::scratch<detail::Scratch::DetrendY>();
+  std::vector<double>& y = *y_lease;
   y.resize(m);
   for (std::size_t k = 0; k < m; ++k) y[k] = x[k] - 2.0 * x[k + 1] + x[k + 2];
   for (std::size_t k = 0; k < m; ++k) {
@@ -135,6 +141,8 @@ void detrend(const double* x, std::size_t n, double lambda, double* out) {
     if (j >= 2) v += y[j - 2];
     out[j] = v;
   }
+  // A one-off long signal's factors are not kept resident in the thread.
+  if (m > detail::kScratchKeep) detrend_cache() = DetrendFactors{};
 }
 
 double detrend_lambda_for_cutoff(double fs_hz, double cutoff_hz) {
@@ -174,7 +182,8 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
   double mean = 0.0;
   for (std::size_t i = 0; i < n; ++i) mean += x[i];
   mean /= static_cast<double>(n);
-  std::vector<double>& buf = detail::scratch<detail::Scratch::BandpassIn>();
+  auto buf_lease = detail::scratch<detail::Scratch::BandpassIn>();
+  std::vector<double>& buf = *buf_lease;
   buf.assign(nfft, 0.0);
   for (std::size_t i = 0; i < len; ++i) {
     // Index into x of padded sample i (reflection without repeating the edge sample).
@@ -186,8 +195,8 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
   }
   // The remainder up to nfft stays 0 (around the mean): it sits between the two mirrored
   // tails, far from the samples we keep.
-  std::vector<std::complex<double>>& spec =
-      detail::complex_scratch<detail::ComplexScratch::BandpassFft>();
+  auto spec_lease = detail::complex_scratch<detail::ComplexScratch::BandpassFft>();
+  std::vector<std::complex<double>>& spec = *spec_lease;
   detail::rfft(buf, spec);
   const double df = fs_hz / static_cast<double>(nfft);
   const double pi = std::acos(-1.0);
@@ -205,7 +214,8 @@ void bandpass(const double* x, std::size_t n, double fs_hz, double f_lo, double 
     }
     spec[k] *= g;
   }
-  std::vector<double>& y = detail::scratch<detail::Scratch::BandpassOut>();
+  auto y_lease = detail::scratch<detail::Scratch::BandpassOut>();
+  std::vector<double>& y = *y_lease;
   detail::irfft(spec, nfft, y);
   for (std::size_t i = 0; i < n; ++i) out[i] = y[pad + i];
 }

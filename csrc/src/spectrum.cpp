@@ -57,9 +57,15 @@ class Spectrogram {
   // The signal and its segments live in the thread's scratch buffers (one Spectrogram at a time
   // per thread): a stream's repeated updates allocate nothing once they have grown.
   Spectrogram(const double* x, std::size_t n, const SpectralConfig& c)
-      : fs_(c.fs_hz), len_(segment_length(c, n)), nfft_(effective_nfft(c, n)),
-        segments_(detail::scratch<detail::Scratch::SpecSegments>()) {
-    std::vector<double>& y = detail::scratch<detail::Scratch::SpecSignal>();
+      : segments_lease_(detail::scratch<detail::Scratch::SpecSegments>()),
+        power_lease_(detail::scratch<detail::Scratch::SpecPower>()),
+        segments_(*segments_lease_),
+        power_(*power_lease_),
+        fs_(c.fs_hz),
+        len_(segment_length(c, n)),
+        nfft_(effective_nfft(c, n)) {
+    auto y_lease = detail::scratch<detail::Scratch::SpecSignal>();
+    std::vector<double>& y = *y_lease;
     y.assign(x, x + n);
     double mean = 0.0;
     for (double v : y) mean += v;
@@ -80,7 +86,8 @@ class Spectrogram {
                               ? detrend_lambda_for_cutoff(c.fs_hz, 0.5 * c.f_lo_hz)
                               : c.detrend_lambda;
     if (lambda > 0 && n >= 3) {
-      std::vector<double>& d = detail::scratch<detail::Scratch::SpecDetrended>();
+      auto d_lease = detail::scratch<detail::Scratch::SpecDetrended>();
+      std::vector<double>& d = *d_lease;
       d.resize(n);
       detrend(y.data(), n, lambda, d.data());
       y.swap(d);
@@ -107,12 +114,13 @@ class Spectrogram {
   std::size_t bins() const { return nfft_ / 2 + 1; }
   double df() const { return fs_ / static_cast<double>(nfft_); }
 
-  // The power of each bin, in the thread's scratch (valid until the next Spectrogram).
+  // The power of each bin (valid while this Spectrogram lives).
   const std::vector<double>& power() const {
-    std::vector<double>& p = detail::scratch<detail::Scratch::SpecPower>();
-    std::vector<double>& buf = detail::scratch<detail::Scratch::SpecFftIn>();
-    std::vector<std::complex<double>>& spec =
-        detail::complex_scratch<detail::ComplexScratch::SpecFft>();
+    std::vector<double>& p = power_;
+    auto buf_lease = detail::scratch<detail::Scratch::SpecFftIn>();
+    std::vector<double>& buf = *buf_lease;
+    auto spec_lease = detail::complex_scratch<detail::ComplexScratch::SpecFft>();
+    std::vector<std::complex<double>>& spec = *spec_lease;
     p.assign(bins(), 0.0);
     buf.resize(nfft_);
     for (std::size_t s = 0; s < nseg_; ++s) {
@@ -153,12 +161,15 @@ class Spectrogram {
     return (k == 0 || nyquist) ? 1.0 : 2.0;
   }
 
+  // The thread's scratch, held while this Spectrogram lives (power() returns power_).
+  detail::Lease<std::vector<double>> segments_lease_, power_lease_;
+  std::vector<double>& segments_;  // nseg_ x len_, row-major
+  std::vector<double>& power_;
   double fs_;
   std::size_t len_, nfft_;
   double scale_ = 1.0;
   int exponent_ = 0;  // the signal was scaled by 2^-exponent_
   std::size_t nseg_ = 1;
-  std::vector<double>& segments_;  // nseg_ x len_, row-major (the thread's scratch)
 };
 
 struct Peak {

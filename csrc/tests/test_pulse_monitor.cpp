@@ -11,6 +11,7 @@
 #include "alloc_counter.hpp"
 #include <random>
 #include "rppg/pulse_monitor.hpp"
+#include "rppg/signal.hpp"
 #include "synthetic_trace.hpp"
 
 namespace {
@@ -191,6 +192,25 @@ void test_allocations_with_jittered_timestamps() {
   check(frame_allocs == 0, "jittered pushes without a reading allocate nothing");
 }
 
+void test_long_signals_do_not_stay_resident() {
+  // The per-thread scratch keeps a window's buffers (no allocation when the same length comes
+  // again) but drops one that a long signal grew past kScratchKeep.
+  std::vector<double> small(600), big(400000), out(400000);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = std::sin(0.2 * static_cast<double>(i));
+  for (std::size_t i = 0; i < small.size(); ++i) small[i] = big[i];
+  rppg::bandpass(small.data(), small.size(), 30.0, 0.7, 4.0, 0.1, out.data());
+  std::size_t before = rppg_test::allocations();
+  rppg::bandpass(small.data(), small.size(), 30.0, 0.7, 4.0, 0.1, out.data());
+  // Counted before check() builds its message (a std::string allocates).
+  const std::size_t repeated = rppg_test::allocations() - before;
+  check(repeated == 0, "a repeated band-pass allocates nothing");
+  rppg::bandpass(big.data(), big.size(), 30.0, 0.7, 4.0, 0.1, out.data());
+  before = rppg_test::allocations();
+  rppg::bandpass(small.data(), small.size(), 30.0, 0.7, 4.0, 0.1, out.data());
+  const std::size_t after_long = rppg_test::allocations() - before;
+  check(after_long > 0, "the long signal's buffers were given back");
+}
+
 void test_long_window_for_variability() {
   // A 60 s window at 120 fps (pulse-rate variability) fits the default buffer.
   rppg::PulseWindowConfig wc;
@@ -236,6 +256,7 @@ int main() {
   test_no_allocation_per_frame();
   test_allocations_with_jittered_timestamps();
   test_long_window_for_variability();
+  test_long_signals_do_not_stay_resident();
   if (failures) {
     std::fprintf(stderr, "%d failure(s)\n", failures);
     return 1;

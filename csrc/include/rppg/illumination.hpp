@@ -2,9 +2,10 @@
 // (rppg_sdk.illumination documents the method). Arrays are row-major n x channels on a uniform
 // grid; outputs are caller-owned; invalid input throws std::invalid_argument.
 //
-// Pure functions apart from `Workspace` buffers, which the caller owns (one per thread): after
-// they have grown to the longest window, the functions allocate nothing themselves (the band-pass
-// and spectra of the core they call still do).
+// Pure functions apart from `IlluminationWorkspace` buffers, which the caller owns (one per
+// thread): after they have grown to the longest window the functions allocate nothing (the
+// band-pass and spectra they call use per-thread scratch; remove_reference's least squares is
+// fixed-size for up to 3 channels).
 #pragma once
 
 #include <cstddef>

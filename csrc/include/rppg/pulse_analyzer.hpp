@@ -7,8 +7,8 @@
 // rate, box re-alignments, the window's coverage and the distance from the band's edges.
 //
 // Threading: one thread per instance. Allocation: buffers sized at construction for
-// `max_samples`; analyze() still allocates inside the core's spectra and band-pass (once per
-// reading, never per frame).
+// `max_samples`; the core's spectra and band-pass keep their temporaries in per-thread scratch,
+// so analyze() allocates nothing after the first windows (an FFT plan per new window length).
 #pragma once
 
 #include <cstddef>

@@ -14,8 +14,10 @@
 // Allocation: every buffer (the trace buffer for max_window_s + 2 s at max_camera_fps, the
 // resampling grid, the method and evidence workspaces) is allocated in the constructor. A push()
 // that produces no reading allocates nothing, ever. A push() that produces a reading (once per
-// update_interval_s) runs the core's FFT band-pass and spectra, which allocate temporaries (see
-// benchmarks/bench_pulse_monitor.cpp for the count per reading).
+// update_interval_s) runs the core's FFT band-pass and spectra, whose temporaries live in
+// per-thread scratch vectors that keep their capacity: after the first readings of a thread it
+// allocates nothing either, except an FFT plan the first time a window length appears (a
+// jittering camera clock yields a handful of lengths; csrc/tests/test_pulse_monitor.cpp counts).
 //
 // Errors: std::invalid_argument naming what was expected and what arrived (a timestamp that does
 // not increase, a non-finite mean, a bad config); the instance is unchanged by a refused push.

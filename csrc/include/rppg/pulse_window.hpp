@@ -4,8 +4,9 @@
 //
 // Threading: one thread per instance (push and build from the same thread, or serialised by the
 // caller). Allocation: every buffer is sized at construction for `max_window_s` at
-// `max_camera_fps`; push() never allocates. build() runs the core's band-pass, spectra and pulse
-// methods, which allocate their own temporaries (once per reading, not per frame).
+// `max_camera_fps`; push() never allocates. build() runs the core's band-pass and pulse methods,
+// whose temporaries are per-thread scratch (no allocation once a thread has seen its longest
+// window, apart from an FFT plan per new window length).
 #pragma once
 
 #include <cstddef>

@@ -3,8 +3,8 @@
 // rate picks the whole band's candidate; a far candidate replaces the tracked rate only after
 // persistent SNR evidence; a median over recent estimates removes one-window outliers).
 //
-// Threading: one thread per instance. Allocation: none after construction apart from what the
-// spectral functions of the core allocate per update (once per reading, never per frame).
+// Threading: one thread per instance. Allocation: none after the first updates (the spectrum
+// buffers keep their size; the core's spectra use per-thread scratch).
 #pragma once
 
 #include <cstddef>
