@@ -9,7 +9,6 @@ removal, POS / CHROM / GREEN / MONO) is the core's ``rppg::PulseWindowBuilder``,
 from __future__ import annotations
 
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -170,7 +169,9 @@ class ClassicalExtractor:
     band_hz
         Heart-rate band.
     window_s
-        Longest analysis window asked for (sizes the buffer).
+        The monitor's analysis window. The trace buffer keeps ``max(window_s,
+        MIN_BUFFER_WINDOW_S) + 2`` seconds at up to ``MAX_CAMERA_FPS`` (allocated once: pulse-rate
+        variability asks for 60 s windows); :meth:`pulse_window` accepts windows up to that.
     box_scale
         The face tracker's box enlargement (places the default ellipse).
     fps
@@ -192,7 +193,6 @@ class ClassicalExtractor:
         self.box_scale = float(box_scale)
         self.fps = float(fps)
         self.max_window_s = max(float(window_s), MIN_BUFFER_WINDOW_S)
-        self._capacity = int(math.ceil((self.max_window_s + 2.0) * MAX_CAMERA_FPS))
         self._traces: Any = None  # the core's PulseWindowBuilder
         self._channels = 0
         self._weights: Float32Array | None = None
