@@ -82,6 +82,33 @@ void test_follows_pulse_and_change() {
   check(late_ok >= 10, "the tracker follows the change to 96 bpm");
 }
 
+void test_mono_near_infrared() {
+  // One channel (a 940 nm camera) through the monitor.
+  rppg::PulseMonitorConfig cfg;
+  cfg.method = rppg::ClassicalMethod::Mono;
+  cfg.channels = 1;
+  rppg::PulseMonitor mon(cfg);
+  rppg_demo::TraceGenerator gen;
+  gen.bpm_at = [](double) { return 81.0; };
+  int near = 0, readings = 0;
+  std::size_t reading_allocs = 0;
+  for (int i = 0; i < 40 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    const double grey = rgb[1];  // the green-weighted channel stands in for 940 nm
+    const std::size_t before = rppg_test::allocations();
+    const rppg::Reading* r = mon.push(t, &grey, 1);
+    const std::size_t used = rppg_test::allocations() - before;
+    if (r == nullptr || r->status == rppg::ReadingStatus::WarmingUp) continue;
+    if (t > 20.0) reading_allocs += used;
+    ++readings;
+    near += std::abs(r->bpm - 81.0) <= 3.0;
+  }
+  std::printf("mono: %d/%d readings within 3 bpm; %zu allocations in the readings after 20 s\n",
+              near, readings, reading_allocs);
+  check(readings > 30 && near == readings, "mono readings within 3 bpm");
+}
+
 void test_no_pulse_scores_low() {
   rppg::PulseMonitorConfig cfg;
   cfg.confidence = pos_coefficients();
@@ -252,6 +279,7 @@ int main() {
   test_confidence_terms();
   test_follows_pulse_and_change();
   test_no_pulse_scores_low();
+  test_mono_near_infrared();
   test_bad_input();
   test_no_allocation_per_frame();
   test_allocations_with_jittered_timestamps();
