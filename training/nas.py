@@ -132,7 +132,20 @@ def make_optimizers(
 
 def _loss(model: AutoHRSearch, batch: Any, loss_fn: SupervisedLoss, fs_hz: float) -> torch.Tensor:
     video, ppg, bpm = unpack_batch(batch)
-    return loss_fn(model(video), ppg, bpm, fs_hz)
+    pred = model(video)
+    pulse = batch.get("pulse") if isinstance(batch, dict) else None
+    if pulse is None or bool(torch.as_tensor(pulse).all()):
+        return loss_fn(pred, ppg, bpm, fs_hz)
+    # Realistic data: clips without a pulse count as in training (training.engine), a flat
+    # in-band spectrum, each part weighted by its share of the batch.
+    from training.losses import no_pulse_loss  # noqa: PLC0415
+
+    pos = torch.as_tensor(pulse).bool()
+    n = pred.shape[0]
+    total = no_pulse_loss(pred[~pos], fs_hz) * (int((~pos).sum()) / n)
+    if bool(pos.any()):
+        total = total + loss_fn(pred[pos], ppg[pos], bpm[pos], fs_hz) * (int(pos.sum()) / n)
+    return total
 
 
 def arch_step(
