@@ -130,11 +130,6 @@ def test_model_crops_span_less_than_the_window(clip: Any) -> None:
         assert clip.timestamps_s[-1] - times[0] < WINDOW_S
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the classical extractor renews its motion template only when the face box moves "
-    "(chain integrator: renew it every window_s)",
-)
 def test_motion_template_is_renewed_within_the_window(clip: Any) -> None:
     # A still face whose brightness codes the second it was filmed in (+1 level per second):
     # the template's mean level tells when it was taken.

@@ -198,6 +198,12 @@ class ClassicalExtractor:
         self._weights: Float32Array | None = None
         self._effective: Method | None = None
         self._anchor: Float32Array | None = None
+        # Privacy: the template is a picture of the face; it is renewed every half window so
+        # no picture older than the analysis window is held (the position stays continuous:
+        # the offset measured at the renewal is carried).
+        self._anchor_s = 0.0
+        self._anchor_offset = (0.0, 0.0)
+        self._renew_s = 0.5 * float(window_s)
 
     @property
     def method_name(self) -> str:
@@ -218,7 +224,7 @@ class ClassicalExtractor:
         reference = None
         if ref is not None and ref.shape == crop.shape[:2] and float(ref.sum()) >= _MIN_MASK_WEIGHT:
             reference = skin_means(crop, ref)
-        x, y = self._position(crop, obs.moved)
+        x, y = self._position(crop, obs.moved, timestamp_s)
         self._traces.push(timestamp_s, means, reference, x, y, bool(obs.moved))
 
     def push_means(
@@ -254,7 +260,9 @@ class ClassicalExtractor:
             float(timestamp_s), m, r, float(position_xy[0]), float(position_xy[1]), bool(moved)
         )
 
-    def _position(self, crop: npt.NDArray[np.uint8], moved: bool) -> tuple[float, float]:
+    def _position(
+        self, crop: npt.NDArray[np.uint8], moved: bool, timestamp_s: float = 0.0
+    ) -> tuple[float, float]:
         """Where the face is inside the crop against the crop at the box's last placement:
         the anchor's centre matched in a half-size grey crop (normalised cross-correlation,
         refined to sub-pixel by a parabola; tens of microseconds). Against a fixed anchor, not
@@ -269,15 +277,19 @@ class ClassicalExtractor:
         anchor = self._anchor
         if moved or anchor is None or anchor.shape != small.shape:
             self._anchor = small
+            self._anchor_s = timestamp_s
+            self._anchor_offset = (0.0, 0.0)
             return 0.0, 0.0
         m = max(2, side // 8)
         score = cv2.matchTemplate(small, anchor[m:-m, m:-m], cv2.TM_CCOEFF_NORMED)
         _, _, _, (ix, iy) = cv2.minMaxLoc(score)
         scale = crop.shape[0] / side
-        return (
-            (ix - m + _parabola_peak(score[iy, :], ix)) * scale,
-            (iy - m + _parabola_peak(score[:, ix], iy)) * scale,
-        )
+        ox, oy = self._anchor_offset
+        x = ox + (ix - m + _parabola_peak(score[iy, :], ix)) * scale
+        y = oy + (iy - m + _parabola_peak(score[:, ix], iy)) * scale
+        if timestamp_s - self._anchor_s >= self._renew_s:
+            self._anchor, self._anchor_s, self._anchor_offset = small, timestamp_s, (x, y)
+        return x, y
 
     def _start(self, channels: int) -> None:
         m = self.method
