@@ -204,8 +204,11 @@ bool PulseWindowBuilder::build(double end_s, double window_s, double min_window_
     case ClassicalMethod::Chrom:
       pulse_chrom(rgb_.data(), m, fs_hz_, config_.f_lo_hz, config_.f_hi_hz, win, pulse_.data());
       break;
-    case ClassicalMethod::Green:
-    case ClassicalMethod::Mono: pulse_green(rgb_.data(), m, pulse_.data()); break;
+    case ClassicalMethod::Green: pulse_green(rgb_.data(), m, pulse_.data()); break;
+    case ClassicalMethod::Mono:
+      // One channel: its relative change with head-turn / hand transients taken out.
+      pulse_mono(rgb_.data(), m, fs_hz_, config_.f_lo_hz, config_.f_hi_hz, pulse_.data());
+      break;
   }
   return true;
 }

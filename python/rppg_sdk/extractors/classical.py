@@ -121,10 +121,14 @@ def pulse_from_traces(
     if m is Method.MONO:
         if x.shape[1] != 1:
             raise ValueError("method 'mono' is for one-channel traces; use 'green' for colour")
-        # The one channel's relative change, through the core's GREEN (which reads column 1).
-        return dsp.extract_pulse(
-            np.repeat(x, 3, axis=1), fs_hz, dsp.PulseMethod.GREEN, band_hz=band_hz
+        # The one channel's relative change with motion transients taken out: the core's
+        # rppg::pulse_mono (reads column 1 of R, G, B rows), what the monitor's chain runs.
+        lo, hi = dsp._check_band(band_hz)
+        dsp._check_band_fits(dsp._check_fs(fs_hz), (lo, hi))
+        mono: FloatArray = _core.pulse_mono(
+            np.ascontiguousarray(np.repeat(x, 3, axis=1)), float(fs_hz), lo, hi
         )
+        return mono
     if m is None or not m.is_classical:
         names = ", ".join(repr(c.value) for c in Method if c.is_classical)
         raise ValueError(f"method: expected one of {names}, got {method!r}")
