@@ -110,6 +110,11 @@ def test_a_two_second_occlusion_is_bridged(clip: Any) -> None:
         assert abs(first.bpm - truth) <= 3.0
         assert first.reset_reason is ResetReason.STREAM_START
         assert 1.5 <= first.bridged_gap_s <= 2.1
+        # The gap holds no data, only the resampler's line across it: the confidence knows.
+        assert first.evidence is not None
+        face = 1.0 - first.bridged_gap_s / options.window_s
+        assert first.evidence.face_fraction == pytest.approx(face)
+        assert first.confidence <= face + 1e-9
 
 
 def test_a_loss_longer_than_the_bridge_restarts_and_says_why(clip: Any) -> None:

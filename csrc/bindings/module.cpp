@@ -405,9 +405,13 @@ void bind_pulse_chain(py::module_& m) {
           "analyze",
           [](rppg::PulseAnalyzer& self, const Doubles& pulse, double fs_hz, double span_s,
              int box_moves, std::optional<Doubles> reference, std::optional<Doubles> motion,
-             const rppg::ConfidenceCoefficients& coefficients) {
+             const rppg::ConfidenceCoefficients& coefficients, double face_fraction) {
             rppg::PulseWindowView v;
             if (pulse.ndim() != 1) throw std::invalid_argument("pulse: expected a 1-D array");
+            if (!(face_fraction >= 0.0 && face_fraction <= 1.0)) {
+              throw std::invalid_argument("face_fraction: expected a number in [0, 1]");
+            }
+            v.face_fraction = face_fraction;
             v.pulse = pulse.data();
             v.n = static_cast<std::size_t>(pulse.shape(0));
             v.fs_hz = fs_hz;
@@ -433,7 +437,8 @@ void bind_pulse_chain(py::module_& m) {
             return chain_analysis(self.analyze(v, coefficients));
           },
           py::arg("pulse"), py::arg("fs_hz"), py::arg("span_s"), py::arg("box_moves"),
-          py::arg("reference"), py::arg("motion"), py::arg("coefficients"))
+          py::arg("reference"), py::arg("motion"), py::arg("coefficients"),
+          py::arg("face_fraction") = 1.0)
       .def("reset", &rppg::PulseAnalyzer::reset);
 
   py::class_<rppg::PulseWindowBuilder>(m, "PulseWindowBuilder")

@@ -107,7 +107,7 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
           : power_share_at(w.reference, w.n, w.reference_channels, bpm, spectral, true, ws_);
   e.harmonic_ratio = harmonic_ratio(w.pulse, w.n, w.fs_hz, bpm);
   e.snr_db = r.tracked.snr_db;
-  e.face_fraction = 1.0;
+  e.face_fraction = w.face_fraction;
   e.box_moves = w.box_moves;
   e.window_fraction = w.span_s / c.window_s;
   e.edge_distance_bpm = std::min(bpm - 60.0 * c.f_lo_hz, 60.0 * c.f_hi_hz - bpm);

@@ -81,8 +81,11 @@ class PulseAnalyzer:
         box_xywh: tuple[int, int, int, int] | None,
         method_name: str,
         input_channels: int,
+        face_fraction: float = 1.0,
     ) -> HeartRateReading:
-        """The reading at ``timestamp_s``: warming up without a (long enough) window."""
+        """The reading at ``timestamp_s``: warming up without a (long enough) window.
+        ``face_fraction``: the share of the window with a face (below 1 after a bridged face
+        loss: the gap holds no data), a factor of the confidence."""
         if window is None:
             return HeartRateReading(
                 timestamp_s=timestamp_s,
@@ -104,6 +107,7 @@ class PulseAnalyzer:
             None if window.reference is None else _rows(window.reference),
             None if window.motion is None else _rows(window.motion),
             core_coefficients(core_model),
+            min(1.0, max(0.0, float(face_fraction))),
         )
         (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion) = r["evidence"]
         evidence = ConfidenceInputs(

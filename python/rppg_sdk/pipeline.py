@@ -151,7 +151,10 @@ class FramePipeline:
             )
         else:
             window = self.ext.pulse_window(ts, o.window_s, o.min_window_s)
-            reading = self.analyzer.analyze(window, ts, obs.box_xywh, method, channels)
+            face_fraction = 1.0 - self._bridged_s(ts) / o.window_s
+            reading = self.analyzer.analyze(
+                window, ts, obs.box_xywh, method, channels, face_fraction
+            )
             reading = annotate_vitals(reading, self.ext, ts, o)  # issue 12: PRV, breathing
         reading = self._stream_state(reading, obs, ts)  # dms
         with self.lock:
@@ -188,13 +191,17 @@ class FramePipeline:
     ) -> HeartRateReading:
         """The reading with why its history began and the face loss it bridged; the skin's
         brightness for the events."""
+        self.skin_level = None if obs is None else skin_level(obs.crop)
+        bridged = self._bridged_s(ts)
+        return replace(reading, reset_reason=self.reset_reason, bridged_gap_s=bridged)
+
+    def _bridged_s(self, ts: float) -> float:
+        """Seconds of bridged face loss inside the analysis window ending at ``ts``."""
         start = ts - self.o.window_s
         spans = list(self.gaps)
         if self.face_lost and self.last_face_s is not None:
             spans.append((self.last_face_s, ts))
-        bridged = sum(max(0.0, min(b, ts) - max(a, start)) for a, b in spans)
-        self.skin_level = None if obs is None else skin_level(obs.crop)
-        return replace(reading, reset_reason=self.reset_reason, bridged_gap_s=float(bridged))
+        return float(sum(max(0.0, min(b, ts) - max(a, start)) for a, b in spans))
 
     def close(self) -> None:
         self.ext.close()

@@ -40,6 +40,9 @@ struct PulseWindowView {
   double fs_hz = 0.0;
   double span_s = 0.0;  // first to newest camera sample
   int box_moves = 0;
+  // Share of the window with a face: below 1 when a face loss was bridged (no data, only the
+  // resampler's interpolation); scales the confidence.
+  double face_fraction = 1.0;
   const double* reference = nullptr;
   std::size_t reference_channels = 0;
   const double* motion = nullptr;
