@@ -153,7 +153,12 @@ def evaluate(session: nox.Session) -> None:
     Prints one table per condition (README's accuracy section) and writes runs/evaluation/
     (readings.csv, reliability plots). `-- --splits tune --methods pos` narrows it; any option of
     `python -m evaluation` may follow. Rendered clips are cached in cache/evaluation/. Then
-    `python -m evaluation.calibrate` refits the shipped confidence on the tune part.
+    `python -m evaluation.calibrate` refits the shipped confidence on the tune part. Without
+    arguments it also runs the held-out 940 nm cabin scenes (`python -m evaluation.cabin`) and
+    pulse-rate variability / breathing against ECG and respiration (`python -m evaluation.vitals`).
     """
     session.install(".[test]")
     session.run("python", "-m", "evaluation", *session.posargs)
+    if not session.posargs:  # the whole evaluation: the driver-monitoring and vitals parts too
+        session.run("python", "-m", "evaluation.cabin", "--splits", "holdout")
+        session.run("python", "-m", "evaluation.vitals")
