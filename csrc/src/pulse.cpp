@@ -194,7 +194,8 @@ double median_of(std::vector<double>& v) {
 }
 
 // r with the masked samples replaced by straight lines between their unmasked neighbours.
-void bridge(const std::vector<double>& r, const std::vector<char>& mask, std::vector<double>& out) {
+void bridge(const std::vector<double>& r, const std::vector<double>& mask,
+            std::vector<double>& out) {
   const std::size_t n = r.size();
   out = r;
   std::size_t i = 0;
@@ -234,9 +235,29 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
   double mean = 0.0;
   for (std::size_t i = 0; i < n; ++i) mean += rgb[3 * i + 1];
   mean /= static_cast<double>(n);
-  std::vector<double> r(n), ri, hp(n), padded, filtered, dev;
+  // Per-thread scratch (scratch.hpp): a stream's readings allocate nothing after the first.
+  auto r_lease = detail::scratch<detail::Scratch::MonoR>();
+  auto ri_lease = detail::scratch<detail::Scratch::MonoRi>();
+  auto hp_lease = detail::scratch<detail::Scratch::MonoHp>();
+  auto padded_lease = detail::scratch<detail::Scratch::MonoPadded>();
+  auto filtered_lease = detail::scratch<detail::Scratch::MonoFiltered>();
+  auto dev_lease = detail::scratch<detail::Scratch::MonoDev>();
+  auto mask_lease = detail::scratch<detail::Scratch::MonoMask>();
+  auto grown_lease = detail::scratch<detail::Scratch::MonoGrown>();
+  std::vector<double>& r = *r_lease;
+  std::vector<double>& ri = *ri_lease;
+  std::vector<double>& hp = *hp_lease;
+  std::vector<double>& padded = *padded_lease;
+  std::vector<double>& filtered = *filtered_lease;
+  std::vector<double>& dev = *dev_lease;
+  std::vector<double>& mask = *mask_lease;  // 1.0: an artefact sample
+  std::vector<double>& grown = *grown_lease;
+  r.resize(n);
+  hp.resize(n);
+  dev.reserve(n);
+  mask.assign(n, 0.0);
+  grown.assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) r[i] = 1.0 - rgb[3 * i + 1] / mean;
-  std::vector<char> mask(n, 0), grown(n, 0);
   const auto pad = static_cast<std::size_t>(std::nearbyint(kMonoArtefactPadS * fs_hz));
   std::size_t masked = 0;
   ri = r;
@@ -244,7 +265,7 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
     band_reflected(ri, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, hp.data());
     dev.clear();
     for (std::size_t i = 0; i < n; ++i) {
-      if (!mask[i]) dev.push_back(hp[i]);
+      if (mask[i] == 0.0) dev.push_back(hp[i]);
     }
     if (dev.empty()) break;
     const double med = median_of(dev);
@@ -257,11 +278,11 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
       if (std::abs(hp[i]) > limit) {
         const std::size_t a = i >= pad ? i - pad : 0;
         const std::size_t b = std::min(n - 1, i + pad);
-        for (std::size_t k = a; k <= b; ++k) grown[k] = 1;
+        for (std::size_t k = a; k <= b; ++k) grown[k] = 1.0;
       }
     }
     std::size_t count = 0;
-    for (char g : grown) count += g ? 1 : 0;
+    for (double g : grown) count += g != 0.0 ? 1 : 0;
     if (count == masked ||
         static_cast<double>(count) > kMonoArtefactMaxShare * static_cast<double>(n)) {
       break;
@@ -272,7 +293,7 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
   }
   band_reflected(ri, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, out);
   for (std::size_t i = 0; i < n; ++i) {
-    if (mask[i]) out[i] = 0.0;
+    if (mask[i] != 0.0) out[i] = 0.0;
   }
 }
 

@@ -31,6 +31,14 @@ enum class Scratch : int {
   ChromYf,
   ChromWindow,
   ChromWeight,
+  MonoR,
+  MonoRi,
+  MonoHp,
+  MonoPadded,
+  MonoFiltered,
+  MonoDev,
+  MonoMask,
+  MonoGrown,
 };
 
 /// Buffers up to this many elements stay allocated between calls (2 MiB of doubles: a 64 s

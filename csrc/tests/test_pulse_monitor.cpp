@@ -107,6 +107,7 @@ void test_mono_near_infrared() {
   std::printf("mono: %d/%d readings within 3 bpm; %zu allocations in the readings after 20 s\n",
               near, readings, reading_allocs);
   check(readings > 30 && near == readings, "mono readings within 3 bpm");
+  check(reading_allocs == 0, "mono readings allocate nothing after warm-up");
 }
 
 void test_no_pulse_scores_low() {
