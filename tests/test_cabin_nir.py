@@ -310,3 +310,37 @@ def test_mono_takes_a_head_turn_out_of_a_weak_pulse() -> None:
     assert not np.any(_core.pulse_mono(calm, fs, 0.7, 4.0) == 0.0)
     with pytest.raises(ValueError, match="f_lo_hz < f_hi_hz"):
         _core.pulse_mono(rgb, fs, 4.0, 0.7)
+
+
+def test_auto_mode_leaves_colour_streams_whole() -> None:
+    """Only near-infrared (one-channel or grey) cameras have switched illuminators: a colour
+    stream whose brightness flips every frame keeps every frame in "auto" mode, the same stream
+    in grey loses its dark half, and True still drops colour frames on request."""
+    rng = np.random.default_rng(3)
+    levels = [120.0 if k % 2 else 40.0 for k in range(40)]
+    colour = [
+        np.clip(rng.normal(v, 3.0, (32, 32, 3)) * np.array([0.8, 1.0, 1.2]), 0, 255).astype(
+            np.uint8
+        )
+        for v in levels
+    ]
+    grey = [np.repeat(f[:, :, 1:2], 3, axis=2) for f in colour]
+    auto_colour, auto_grey = DarkFrameFilter("auto"), DarkFrameFilter("auto")
+    assert all(auto_colour.update(f).keep for f in colour) and auto_colour.dropped == 0
+    for f in grey:
+        auto_grey.update(f)
+    assert auto_grey.dropped >= 20 - ALTERNATION_FRAMES
+    forced_colour = DarkFrameFilter(True)
+    for f in colour:
+        forced_colour.update(f)
+    assert forced_colour.dropped >= 19
+
+
+def test_real_colour_skin_video_loses_no_frame() -> None:
+    """A real colour recording (a dark skin close-up whose brightness stutters) is no
+    alternating illuminator: "auto" keeps every frame."""
+    video = require_real_data("skin_patches", "India", "video15_forehead.avi")
+    with HeartRateMonitor(MonitorOptions(skin_roi="frame")) as monitor:
+        for _ in monitor.process_video(video, max_frames=1200):  # it flickers from frame 952
+            pass
+        assert monitor.dark_frames_dropped == 0

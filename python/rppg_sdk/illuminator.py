@@ -23,6 +23,11 @@ look-ahead:
   frames are kept; a frame is dark when its log-brightness lies below their midpoint. So the
   pattern may start on either phase, and a phase slip (a frame lost between camera and SDK)
   is followed at once.
+- **Colour streams are left alone in ``"auto"`` mode.** Switched illuminators light
+  near-infrared (one-channel or grey) cameras; a colour camera's brightness can still flip from
+  frame to frame (stuttering or very dark video: the real skin-patch recordings of the
+  evaluation lost up to 600 frames each to a false alternation before this rule). Whether a
+  stream is colour is decided on its first frame (:func:`rppg_sdk.frames.is_grey`).
 - **No alternation, nothing dropped.** In ``"auto"`` mode a constant illuminator (or a webcam)
   never enters alternation; with ``True`` the stream is taken to alternate from its second
   frame, and a frame is dropped when it is darker than the previous one by 1.3x or (once both
@@ -41,6 +46,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from rppg_sdk.frames import is_grey
 
 __all__ = [
     "ALTERNATION_FRAMES",
@@ -135,6 +142,7 @@ class DarkFrameFilter:
     def reset(self) -> None:
         """Start a new stream: no alternation known, no levels."""
         self._history: list[float] = []  # log-brightness of the latest frames
+        self._colour: bool | None = None  # decided on the stream's first frame
         self._alternating = self.mode is True
         self._lit: float | None = None
         self._dark: float | None = None
@@ -148,8 +156,15 @@ class DarkFrameFilter:
         return self._alternating
 
     def update(self, frame: npt.NDArray[Any]) -> FrameLight:
-        """Judge one frame (any dtype and channels); count it when it is dropped."""
+        """Judge one frame (any dtype and channels); count it when it is dropped. In ``"auto"``
+        mode a colour stream is kept whole (no alternating illuminator lights colour cameras)."""
         b = frame_brightness(frame)
+        if self.mode == "auto":
+            if self._colour is None:
+                small = frame[::_STRIDE, ::_STRIDE]
+                self._colour = small.ndim == 3 and small.shape[2] > 1 and not is_grey(small)
+            if self._colour:
+                return FrameLight(True, False, False, b)
         verdict = self.judge(b)
         if not verdict.keep:
             self.dropped += 1
