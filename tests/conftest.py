@@ -12,7 +12,7 @@ import importlib
 import os
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -58,6 +58,19 @@ def require_real_data(*parts: str) -> Path:
 def real_data_dir() -> Path:
     """The real-data folder; skips the test when it is absent."""
     return require_real_data()
+
+
+@pytest.fixture(scope="session")
+def wfdb_vitals_rows(real_data_dir: Path) -> list[Any]:
+    """The PRV / breathing comparison of ``real/wfdb/mixedsignals`` per 60 s window (PPG against
+    the ECG's R-R intervals and the respiration channel), computed once for every test module."""
+    require_module("wfdb", extra="test")
+    require_module("scipy", extra="test")
+    if not (real_data_dir / "wfdb" / "mixedsignals.hea").exists():
+        pytest.skip("wfdb/mixedsignals is absent")
+    from evaluation.vitals import wfdb_rows  # noqa: PLC0415  (only the tests that need it)
+
+    return list(wfdb_rows(real_data_dir))
 
 
 @pytest.fixture

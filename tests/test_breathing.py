@@ -15,7 +15,7 @@ from conftest import require_module
 from rppg_sdk import dsp
 from rppg_sdk.synthetic.pulse import beat_sequence, ppg_from_beats
 
-from evaluation.vitals import BREATHING_PER_MIN, vitallens_row, wfdb_rows
+from evaluation.vitals import BREATHING_PER_MIN, vitallens_row
 
 FS = 30.0
 
@@ -35,19 +35,10 @@ def _pulse(
     return ppg
 
 
-@pytest.fixture(scope="module")
-def wfdb_windows(real_data_dir: Path) -> list:
-    require_module("wfdb", extra="test")
-    require_module("scipy", extra="test")
-    if not (real_data_dir / "wfdb" / "mixedsignals.hea").exists():
-        pytest.skip("wfdb/mixedsignals is absent")
-    return wfdb_rows(real_data_dir)
-
-
-def test_contact_ppg_breathing_matches_the_respiration_channel(wfdb_windows: list) -> None:
+def test_contact_ppg_breathing_matches_the_respiration_channel(wfdb_vitals_rows: list) -> None:
     """mixedsignals breathes slowly (about 6 per minute, with a strong second harmonic in the
     respiration channel itself): every 60 s window within the issue's 2 breaths/min."""
-    for r in wfdb_windows:
+    for r in wfdb_vitals_rows:
         print(
             f"\nwfdb {r.start_s:6.1f} s: {r.breathing_per_min:.1f} vs respiration "
             f"{r.breathing_truth_per_min:.1f} /min, confidence {r.breathing_confidence:.2f}"

@@ -16,7 +16,7 @@ from conftest import require_module
 from rppg_sdk import dsp
 from rppg_sdk.synthetic.pulse import beat_sequence, ppg_from_beats
 
-from evaluation.vitals import CONTACT_MS, beat_stats, vitallens_row, wfdb_rows
+from evaluation.vitals import CONTACT_MS, beat_stats, vitallens_row
 
 FS = 30.0
 
@@ -32,19 +32,10 @@ def _pulse(
 # ----------------------------------------------------------------------------- real recordings
 
 
-@pytest.fixture(scope="module")
-def wfdb_windows(real_data_dir: Path) -> list:
-    require_module("wfdb", extra="test")
-    require_module("scipy", extra="test")
-    if not (real_data_dir / "wfdb" / "mixedsignals.hea").exists():
-        pytest.skip("wfdb/mixedsignals is absent")
-    return wfdb_rows(real_data_dir)
-
-
-def test_contact_ppg_prv_matches_ecg_within_10_ms(wfdb_windows: list) -> None:
+def test_contact_ppg_prv_matches_ecg_within_10_ms(wfdb_vitals_rows: list) -> None:
     """mixedsignals: PRV of the Pleth channel against RMSSD / SDNN of the ECG's R-R intervals
     (NN by the 20 % filter) over 60 s windows; every window within the issue's 10 ms."""
-    rows = wfdb_windows
+    rows = wfdb_vitals_rows
     assert len(rows) >= 5
     for r in rows:
         print(
