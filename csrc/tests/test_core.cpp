@@ -8,25 +8,11 @@
 #include <vector>
 
 #include "rppg/rppg.hpp"
+#include "expect.hpp"
 
 namespace {
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-template <class F>
-void expect_invalid(F f, const std::string& what) {
-  try {
-    f();
-    expect(false, what + " (no exception)");
-  } catch (const std::invalid_argument&) {
-  }
-}
+using rppg_test::expect;
+using rppg_test::expect_invalid;
 
 std::vector<double> tone(double f_hz, double fs_hz, std::size_t n, double h2 = 0.0) {
   const double pi = std::acos(-1.0);
@@ -195,6 +181,5 @@ int main() {
   expect(std::abs(lam * wc * wc - 1.0) < 1e-6, "detrend lambda for a tiny cut-off: " +
                                                     std::to_string(lam));
 
-  if (failures == 0) std::printf("all C++ core tests passed\n");
-  return failures == 0 ? 0 : 1;
+  return rppg_test::finish("C++ core");
 }

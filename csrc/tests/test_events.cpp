@@ -7,16 +7,10 @@
 #include <vector>
 
 #include "rppg/events.hpp"
+#include "expect.hpp"
 
 namespace {
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what.c_str());
-    ++failures;
-  }
-}
+using rppg_test::expect;
 
 using rppg::EventKind;
 using rppg::ReadingState;
@@ -214,6 +208,5 @@ int main() {
   test_run_broken_by_gap_and_bradycardia();
   test_abrupt_change();
   test_bad_input();
-  if (failures == 0) std::printf("events: all tests passed\n");
-  return failures == 0 ? 0 : 1;
+  return rppg_test::finish("events");
 }

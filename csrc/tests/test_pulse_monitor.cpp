@@ -8,31 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "alloc_counter.hpp"
 #include <random>
+
+#include "alloc_counter.hpp"
+#include "expect.hpp"
 #include "rppg/pulse_monitor.hpp"
 #include "rppg/signal.hpp"
 #include "synthetic_trace.hpp"
 
 namespace {
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-template <class F>
-void expect_throw(F&& f, const std::string& what) {
-  try {
-    f();
-  } catch (const std::invalid_argument&) {
-    return;
-  }
-  check(false, what + " did not throw std::invalid_argument");
-}
+using rppg_test::expect;
+using rppg_test::expect_invalid;
 
 // The fitted POS coefficients (python/rppg_sdk/confidence.json).
 rppg::ConfidenceCoefficients pos_coefficients() {
@@ -61,7 +47,7 @@ void test_follows_pulse_and_change() {
     if (r == nullptr) continue;
     if (r->status == rppg::ReadingStatus::WarmingUp) {
       ++warming;
-      check(t < 5.5, "warming up only before min_window_s");
+      expect(t < 5.5, "warming up only before min_window_s");
       continue;
     }
     const double truth = gen.bpm_at(t);
@@ -72,14 +58,14 @@ void test_follows_pulse_and_change() {
       ok_near += std::abs(r->bpm - truth) <= 3.0;
     }
     if (t > 45.0) late_ok += r->status == rppg::ReadingStatus::Ok && std::abs(r->bpm - 96) < 3;
-    check(r->waveform != nullptr && r->waveform_size > 0, "a reading carries its waveform");
-    check(r->confidence >= 0.0 && r->confidence <= 1.0, "confidence in 0..1");
+    expect(r->waveform != nullptr && r->waveform_size > 0, "a reading carries its waveform");
+    expect(r->confidence >= 0.0 && r->confidence <= 1.0, "confidence in 0..1");
   }
-  check(warming >= 3, "the first readings warm up");
-  check(ok_total > 30 && ok_near == ok_total,
+  expect(warming >= 3, "the first readings warm up");
+  expect(ok_total > 30 && ok_near == ok_total,
         "every clean OK reading within 3 bpm (" + std::to_string(ok_near) + "/" +
             std::to_string(ok_total) + ")");
-  check(late_ok >= 10, "the tracker follows the change to 96 bpm");
+  expect(late_ok >= 10, "the tracker follows the change to 96 bpm");
 }
 
 void test_mono_near_infrared() {
@@ -106,8 +92,8 @@ void test_mono_near_infrared() {
   }
   std::printf("mono: %d/%d readings within 3 bpm; %zu allocations in the readings after 20 s\n",
               near, readings, reading_allocs);
-  check(readings > 30 && near == readings, "mono readings within 3 bpm");
-  check(reading_allocs == 0, "mono readings allocate nothing after warm-up");
+  expect(readings > 30 && near == readings, "mono readings within 3 bpm");
+  expect(reading_allocs == 0, "mono readings allocate nothing after warm-up");
 }
 
 void test_no_pulse_scores_low() {
@@ -126,8 +112,8 @@ void test_no_pulse_scores_low() {
     ++readings;
     confident += r->confidence >= 0.6;
   }
-  check(readings > 30, "readings without a pulse");
-  check(confident * 10 <= readings,
+  expect(readings > 30, "readings without a pulse");
+  expect(confident * 10 <= readings,
         "without a pulse at most 1 in 10 readings is confident (" + std::to_string(confident) +
             "/" + std::to_string(readings) + ")");
 }
@@ -137,21 +123,21 @@ void test_bad_input() {
   rppg::PulseMonitor mon(cfg);
   const double rgb[3] = {150.0, 110.0, 90.0};
   mon.push(1.0, rgb, 3);
-  expect_throw([&] { mon.push(1.0, rgb, 3); }, "a repeated timestamp");
-  expect_throw([&] { mon.push(0.5, rgb, 3); }, "a timestamp going back");
-  expect_throw([&] { mon.push(2.0, rgb, 1); }, "one channel into a colour monitor");
+  expect_invalid([&] { mon.push(1.0, rgb, 3); }, "a repeated timestamp");
+  expect_invalid([&] { mon.push(0.5, rgb, 3); }, "a timestamp going back");
+  expect_invalid([&] { mon.push(2.0, rgb, 1); }, "one channel into a colour monitor");
   const double nan_rgb[3] = {std::nan(""), 1.0, 1.0};
-  expect_throw([&] { mon.push(2.0, nan_rgb, 3); }, "a NaN mean");
+  expect_invalid([&] { mon.push(2.0, nan_rgb, 3); }, "a NaN mean");
   mon.push(2.0, rgb, 3);  // still usable: the refused pushes stored nothing
   rppg::PulseMonitorConfig bad = cfg;
   bad.method = rppg::ClassicalMethod::Mono;  // mono with 3 channels
-  expect_throw([&] { rppg::PulseMonitor m(bad); }, "mono on colour");
+  expect_invalid([&] { rppg::PulseMonitor m(bad); }, "mono on colour");
   bad = cfg;
   bad.min_window_s = 20.0;
-  expect_throw([&] { rppg::PulseMonitor m(bad); }, "min_window_s > window_s");
+  expect_invalid([&] { rppg::PulseMonitor m(bad); }, "min_window_s > window_s");
   bad = cfg;
   bad.tracker.median_length = 0;
-  expect_throw([&] { rppg::PulseMonitor m(bad); }, "median_length 0");
+  expect_invalid([&] { rppg::PulseMonitor m(bad); }, "median_length 0");
 }
 
 void test_no_allocation_per_frame() {
@@ -189,10 +175,10 @@ void test_no_allocation_per_frame() {
               "(%zu readings)\n",
               frame_allocs, frames, readings ? double(reading_allocs) / double(readings) : 0.0,
               readings);
-  check(frame_allocs == 0, "pushes without a reading allocate nothing after warm-up");
+  expect(frame_allocs == 0, "pushes without a reading allocate nothing after warm-up");
   // Readings too: the core's spectra, band-pass and methods reuse per-thread scratch, and the
   // FFT plans of these (regular) window lengths exist since the warm-up.
-  check(reading_allocs == 0, "readings allocate nothing after warm-up on a regular stream");
+  expect(reading_allocs == 0, "readings allocate nothing after warm-up on a regular stream");
 }
 
 void test_allocations_with_jittered_timestamps() {
@@ -217,7 +203,7 @@ void test_allocations_with_jittered_timestamps() {
   std::printf("jittered clock, after 15 s: %zu allocations in pushes without a reading, %zu in "
               "285 readings (%zu in the last 150)\n",
               frame_allocs, reading_allocs, late_reading_allocs);
-  check(frame_allocs == 0, "jittered pushes without a reading allocate nothing");
+  expect(frame_allocs == 0, "jittered pushes without a reading allocate nothing");
 }
 
 void test_long_signals_do_not_stay_resident() {
@@ -229,14 +215,14 @@ void test_long_signals_do_not_stay_resident() {
   rppg::bandpass(small.data(), small.size(), 30.0, 0.7, 4.0, 0.1, out.data());
   std::size_t before = rppg_test::allocations();
   rppg::bandpass(small.data(), small.size(), 30.0, 0.7, 4.0, 0.1, out.data());
-  // Counted before check() builds its message (a std::string allocates).
+  // Counted before expect() builds its message (a std::string allocates).
   const std::size_t repeated = rppg_test::allocations() - before;
-  check(repeated == 0, "a repeated band-pass allocates nothing");
+  expect(repeated == 0, "a repeated band-pass allocates nothing");
   rppg::bandpass(big.data(), big.size(), 30.0, 0.7, 4.0, 0.1, out.data());
   before = rppg_test::allocations();
   rppg::bandpass(small.data(), small.size(), 30.0, 0.7, 4.0, 0.1, out.data());
   const std::size_t after_long = rppg_test::allocations() - before;
-  check(after_long > 0, "the long signal's buffers were given back");
+  expect(after_long > 0, "the long signal's buffers were given back");
 }
 
 void test_long_window_for_variability() {
@@ -251,9 +237,9 @@ void test_long_window_for_variability() {
     const double t = gen.next(rgb);
     b.push(t, rgb, nullptr, 0.0, 0.0, false);
   }
-  check(b.build(62.9, 60.0, 30.0), "a 60 s window builds");
-  check(std::abs(b.span_s() - 60.0) < 0.02, "the 60 s window spans 60 s");
-  expect_throw([&] { b.build(62.9, 65.0, 30.0); }, "a window beyond max_window_s");
+  expect(b.build(62.9, 60.0, 30.0), "a 60 s window builds");
+  expect(std::abs(b.span_s() - 60.0) < 0.02, "the 60 s window spans 60 s");
+  expect_invalid([&] { b.build(62.9, 65.0, 30.0); }, "a window beyond max_window_s");
 }
 
 void test_confidence_terms() {
@@ -264,15 +250,15 @@ void test_confidence_terms() {
   e.harmonic_ratio = 0.1;
   const double full = rppg::confidence(e, c);
   e.window_fraction = 0.5;
-  check(std::abs(rppg::confidence(e, c) - 0.25 * full) < 1e-12, "half a window scores a quarter");
+  expect(std::abs(rppg::confidence(e, c) - 0.25 * full) < 1e-12, "half a window scores a quarter");
   e.window_fraction = 1.0;
   e.snr_db = -2.0;
-  check(rppg::confidence(e, c) == 0.0, "no confidence at the SNR floor");
+  expect(rppg::confidence(e, c) == 0.0, "no confidence at the SNR floor");
   e.snr_db = std::nan("");
-  check(rppg::confidence(e, c) == 0.0, "no confidence for a NaN SNR");
+  expect(rppg::confidence(e, c) == 0.0, "no confidence for a NaN SNR");
   e.snr_db = 8.0;
   e.edge_distance_bpm = 0.0;
-  check(rppg::confidence(e, c) == 0.0, "no confidence on the band's edge");
+  expect(rppg::confidence(e, c) == 0.0, "no confidence on the band's edge");
 }
 }  // namespace
 
@@ -286,10 +272,5 @@ int main() {
   test_allocations_with_jittered_timestamps();
   test_long_window_for_variability();
   test_long_signals_do_not_stay_resident();
-  if (failures) {
-    std::fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  std::printf("pulse monitor tests passed\n");
-  return 0;
+  return rppg_test::finish("pulse monitor");
 }

@@ -10,26 +10,13 @@
 
 #include "rppg/breathing.hpp"
 #include "rppg/variability.hpp"
+#include "expect.hpp"
 
 namespace {
-int failures = 0;
 const double kPi = std::acos(-1.0);
 
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-template <class F>
-void expect_invalid(F f, const std::string& what) {
-  try {
-    f();
-    expect(false, what + " (no exception)");
-  } catch (const std::invalid_argument&) {
-  }
-}
+using rppg_test::expect;
+using rppg_test::expect_invalid;
 
 // Beat times with respiratory sinus arrhythmia at `breath_hz` and a little beat-to-beat jitter.
 std::vector<double> beat_times(double duration_s, double mean_interval_s, double rsa_s,
@@ -171,6 +158,5 @@ int main() {
   expect_invalid([&] { rppg::estimate_breathing(x.data(), x.size(), bad_br); },
                  "breathing band overlapping the pulse band");
 
-  if (failures == 0) std::printf("all variability and breathing tests passed\n");
-  return failures == 0 ? 0 : 1;
+  return rppg_test::finish("variability and breathing");
 }
