@@ -62,7 +62,7 @@ import numpy.typing as npt
 from rppg_sdk.synthetic._checks import _check_bool, _check_int, _check_real
 from rppg_sdk.synthetic.faces import available_faces
 from rppg_sdk.synthetic.pulse import _random_sinusoids
-from rppg_sdk.synthetic.render import _build_scene, _seed_rng
+from rppg_sdk.synthetic.render import _build_scene, _seed_rng, _warp_chunks
 from rppg_sdk.synthetic.skin import REFERENCE_FITZPATRICK, skin_model
 from rppg_sdk.synthetic.spec import SyntheticClipSpec
 
@@ -588,22 +588,7 @@ class _Cabin:
     def radiance(self, k: int) -> Float32Array:
         """Frame ``k``'s scene under the illuminator alone, in 8-bit picture units (a white
         reflector is 255), before the light level, the sensor and the hand's pulse."""
-        width, height = self.scene.frame_size
-        m = self.matrix(k)
-        warped = [
-            np.asarray(
-                cv2.warpAffine(
-                    chunk,
-                    m,
-                    (width, height),
-                    flags=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_CONSTANT,
-                    borderValue=(0.0, 0.0, 0.0, 0.0),
-                ),
-                np.float32,
-            ).reshape(height, width, -1)
-            for chunk in self.layer.layer_chunks
-        ]
+        warped = _warp_chunks(self.layer.layer_chunks, self.matrix(k), self.scene.frame_size)
         layer = warped[0] if len(warped) == 1 else np.concatenate(warped, axis=2)
         face, alpha, pulsing = layer[..., 0], layer[..., 1], layer[..., 2]
         # A turned face meets the illuminator's light obliquely (Lambertian): dimmer.

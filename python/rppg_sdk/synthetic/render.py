@@ -7,7 +7,7 @@ import functools
 import os
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,6 +219,30 @@ class _Scene:
     channels: int
     face_box_canvas: tuple[float, float, float, float]
     canvas_offset: float  # the canvas extends this far beyond the frame on every side
+
+
+def _warp_chunks(
+    chunks: Sequence[npt.NDArray[np.float32]],
+    matrix: npt.NDArray[np.float64],
+    frame_size: tuple[int, int],
+) -> list[npt.NDArray[np.float32]]:
+    """The face layer's channel chunks (OpenCV warps at most 4 channels at a time) moved by the
+    2x3 affine ``matrix`` into a ``(width, height)`` frame; outside the layer is transparent."""
+    width, height = frame_size
+    return [
+        np.asarray(
+            cv2.warpAffine(
+                chunk,
+                matrix,
+                (width, height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=(0.0, 0.0, 0.0, 0.0),
+            ),
+            dtype=np.float32,
+        ).reshape(height, width, -1)
+        for chunk in chunks
+    ]
 
 
 def _build_scene(spec: SyntheticClipSpec, rng: np.random.Generator) -> _Scene:
@@ -444,22 +468,7 @@ class _Renderer:
         moving = self.spec.effective_motion_amplitude_px > 0
         if not moving and self._still_layer is not None:
             return self._still_layer
-        width, height = self.spec.frame_size
-        m = self.matrix(k)
-        parts: list[npt.NDArray[np.float32]] = [
-            np.asarray(
-                cv2.warpAffine(
-                    chunk,
-                    m,
-                    (width, height),
-                    flags=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_CONSTANT,
-                    borderValue=(0.0, 0.0, 0.0, 0.0),
-                ),
-                dtype=np.float32,
-            ).reshape(height, width, -1)
-            for chunk in self.scene.layer_chunks
-        ]
+        parts = _warp_chunks(self.scene.layer_chunks, self.matrix(k), self.spec.frame_size)
         c = self.scene.channels
         if len(parts) == 1:
             p = parts[0]
