@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from rppg_sdk.batch.segments import SegmentResult, SegmentTask, run_segment_task
 
@@ -36,6 +36,39 @@ def _worker_setup() -> None:
 def _ray_task(task: SegmentTask) -> SegmentResult:
     _worker_setup()
     return run_segment_task(task)
+
+
+Handle = TypeVar("Handle")
+
+
+def _in_flight(
+    tasks: Iterable[SegmentTask],
+    limit: int,
+    submit: Callable[[SegmentTask], Handle],
+    wait_any: Callable[[list[Handle]], tuple[Iterable[Handle], Iterable[Handle]]],
+    result: Callable[[Handle], SegmentResult],
+    cancel: Callable[[Handle], object],
+) -> Iterator[SegmentResult]:
+    """Both engines' scheduling: at most ``limit`` tasks submitted at a time, results yielded as
+    they finish, the rest cancelled when the caller stops early (Ctrl-C, an error)."""
+    it = iter(tasks)
+    pending: list[Handle] = []
+    try:
+        while True:
+            while len(pending) < limit:
+                task = next(it, None)
+                if task is None:
+                    break
+                pending.append(submit(task))
+            if not pending:
+                return
+            done, rest = wait_any(pending)
+            pending = list(rest)
+            for handle in done:
+                yield result(handle)
+    finally:
+        for handle in pending:
+            cancel(handle)
 
 
 class Engine:
@@ -79,24 +112,16 @@ class LocalEngine(Engine):
         )
 
     def run(self, tasks: Iterable[SegmentTask]) -> Iterator[SegmentResult]:
-        it = iter(tasks)
-        pending: set[Future[SegmentResult]] = set()
-        limit = 2 * self.workers
-        try:
-            while True:
-                while len(pending) < limit:
-                    task = next(it, None)
-                    if task is None:
-                        break
-                    pending.add(self._pool.submit(run_segment_task, task))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
-        finally:
-            for fut in pending:
-                fut.cancel()
+        def submit(task: SegmentTask) -> Future[SegmentResult]:
+            return self._pool.submit(run_segment_task, task)
+
+        def wait_any(
+            pending: list[Future[SegmentResult]],
+        ) -> tuple[Iterable[Future[SegmentResult]], Iterable[Future[SegmentResult]]]:
+            done, rest = wait(pending, return_when=FIRST_COMPLETED)
+            return done, rest
+
+        return _in_flight(tasks, 2 * self.workers, submit, wait_any, Future.result, Future.cancel)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -146,24 +171,14 @@ class RayEngine(Engine):
 
     def run(self, tasks: Iterable[SegmentTask]) -> Iterator[SegmentResult]:
         ray = self._ray
-        it = iter(tasks)
-        pending: list[Any] = []
-        limit = 2 * self.workers
-        try:
-            while True:
-                while len(pending) < limit:
-                    task = next(it, None)
-                    if task is None:
-                        break
-                    pending.append(self._remote.remote(task))
-                if not pending:
-                    return
-                done, pending = ray.wait(pending, num_returns=1)
-                for ref in done:
-                    yield ray.get(ref)
-        finally:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+        return _in_flight(
+            tasks,
+            2 * self.workers,
+            self._remote.remote,
+            lambda pending: ray.wait(pending, num_returns=1),
+            ray.get,
+            lambda ref: ray.cancel(ref, force=True),
+        )
 
     def close(self) -> None:
         if self._started:
