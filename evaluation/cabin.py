@@ -144,14 +144,25 @@ class CabinResult:
 
 
 def measure_scene(
-    split: str, condition: str, seed: int, scene: Any, cache: Path = CACHE
+    split: str,
+    condition: str,
+    seed: int,
+    scene: Any,
+    cache: Path = CACHE,
+    method: str = "pos",
+    model: str | None = None,
 ) -> CabinResult:
-    """Render (or load) one scene and run it through ``HeartRateMonitor.process``."""
+    """Render (or load) one scene and run it through ``HeartRateMonitor.process``.
+
+    ``method`` and ``model`` are :class:`~rppg_sdk.MonitorOptions`' (the default ``"pos"`` runs
+    ``"mono"`` on these one-channel frames; ``method="model"`` with a one-channel ``model``).
+    """
     from rppg_sdk import HeartRateMonitor, MonitorOptions  # noqa: PLC0415
 
     frames, times, truth = _frames(scene, cache)
     rows = []
-    with HeartRateMonitor(MonitorOptions(window_s=WINDOW_S)) as monitor:
+    options = MonitorOptions(window_s=WINDOW_S, method=method, model=model)
+    with HeartRateMonitor(options) as monitor:
         for frame, ts in zip(frames, times, strict=True):
             r = monitor.process(frame, float(ts))
             if r is None or r.bpm is None or ts < WINDOW_S:
@@ -224,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--splits", default="holdout", help="comma-separated: tune,holdout")
     p.add_argument("--cache", type=Path, default=CACHE)
+    p.add_argument("--method", default="pos", help="MonitorOptions.method (default pos -> mono)")
+    p.add_argument("--model", default=None, help="MonitorOptions.model with --method model")
     p.add_argument(
         "--plot", type=Path, default=None, help="default evaluation/results/cabin_<splits>.png"
     )
@@ -233,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     scenes = cabin_scenes(splits)
     results = [
-        measure_scene(split, cond, seed, scene, args.cache)
+        measure_scene(split, cond, seed, scene, args.cache, args.method, args.model)
         for split, cond, seed, scene in tqdm(scenes, desc="cabin scenes", unit="scene")
     ]
     print(summary_table(results))
