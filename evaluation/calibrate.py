@@ -45,6 +45,7 @@ def _inputs(r: ReadingRecord) -> ConfidenceInputs:
         reference_share=r.reference_share,
         harmonic_ratio=r.harmonic_ratio,
         motion_share=r.motion_share,
+        classical_share=r.classical_share,
     )
 
 
@@ -87,6 +88,7 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         move_coef=round(float(w[4]), 4),
         harmonic_coef=round(float(w[5]), 4),
         motion_coef=round(float(w[6]), 4),
+        classical_coef=round(float(w[7]), 4),
     )
 
 

@@ -50,6 +50,7 @@ class ReadingRecord:
     reference_share: float
     harmonic_ratio: float
     motion_share: float
+    classical_share: float = math.nan
 
     @property
     def has_pulse(self) -> bool:

@@ -87,6 +87,7 @@ def _record(
         reference_share=float(ev.reference_share) if ev else 0.0,
         harmonic_ratio=float(ev.harmonic_ratio) if ev else math.nan,
         motion_share=float(ev.motion_share) if ev else 0.0,
+        classical_share=float(ev.classical_share) if ev else math.nan,
     )
 
 

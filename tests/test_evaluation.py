@@ -24,14 +24,16 @@ def _rec(bpm: float, truth: float, snr: float, conf: float = 0.5, **kw: float) -
         timestamp_s=10.0, bpm=bpm, truth_bpm=truth, confidence=conf, status="ok", snr_db=snr,
         irrelevant_power_ratio=0.2, input_channels=3, method_used="pos", box_moves=0,
         window_fraction=1.0, edge_distance_bpm=30.0, reference_share=0.0, harmonic_ratio=0.1,
-        motion_share=0.0,
+        motion_share=0.0, classical_share=0.7,
     )  # fmt: skip
     base.update(kw)
     return ReadingRecord(**base)  # type: ignore[arg-type]
 
 
 def test_a_record_carries_the_confidence_evidence_not_the_estimators_ipr() -> None:
-    ev = ConfidenceInputs(snr_db=3.0, irrelevant_power_ratio=0.61, motion_share=0.4)
+    ev = ConfidenceInputs(
+        snr_db=3.0, irrelevant_power_ratio=0.61, motion_share=0.4, classical_share=0.55
+    )
     r = HeartRateReading(
         timestamp_s=12.0, status=ReadingStatus.OK, bpm=70.0, confidence=0.8, snr_db=3.0,
         irrelevant_power_ratio=0.05, method="pos", window_s=10.0, window_end_s=12.0,
@@ -39,6 +41,7 @@ def test_a_record_carries_the_confidence_evidence_not_the_estimators_ipr() -> No
     )  # fmt: skip
     rec = _record("suite", "still", "c", "tune", "pos", r, 71.0)
     assert rec.irrelevant_power_ratio == 0.61 and rec.motion_share == 0.4
+    assert rec.classical_share == 0.55
     assert rec.error_bpm == 1.0
 
 

@@ -149,11 +149,11 @@ def test_core_logit_is_the_fitted_features_form() -> None:
     """The C++ logit (what every reading uses) is intercept + coefficients . features(), the
     form ``evaluation.calibrate`` fits in Python."""
     rng = np.random.default_rng(3)
-    for method in ("pos", "chrom", "green", "mono", "physnet", "unknown"):
-        m = calibrated_model(method)
+    models = [calibrated_model(m) for m in ("pos", "chrom", "green", "mono", "physnet", "x")]
+    for m in [*models, ConfidenceModel(classical_coef=2.5)]:
         coefs = np.array(
             [m.snr_coef, m.ipr_coef, m.reference_coef, m.move_coef, m.harmonic_coef,
-             m.motion_coef]
+             m.motion_coef, m.classical_coef]
         )  # fmt: skip
         for _ in range(50):
             x = ConfidenceInputs(
@@ -165,6 +165,7 @@ def test_core_logit_is_the_fitted_features_form() -> None:
                 reference_share=float(rng.uniform(-0.1, 1.1)),
                 harmonic_ratio=float(rng.choice([rng.uniform(0, 2), math.nan])),
                 motion_share=float(rng.uniform(0, 1)),
+                classical_share=float(rng.choice([rng.uniform(-0.1, 1.1), math.nan])),
             )
             want = m.intercept + float(coefs @ np.array(x.features()))
             assert m.logit(x) == pytest.approx(want, abs=1e-12)

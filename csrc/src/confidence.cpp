@@ -25,8 +25,12 @@ double confidence_logit(const Evidence& x, const ConfidenceCoefficients& c) noex
       std::min(std::abs(std::log10(std::max(ratio, 1e-3) / kTypicalPulseRatio)), 3.0);
   const double motion = clip(x.motion_share, 0.0, 1.0);
   const double moves = static_cast<double>(std::max(0, x.box_moves));
+  // Not measured (NaN) adds nothing: the methods that never measure it have no coefficient.
+  const double classical =
+      std::isfinite(x.classical_share) ? clip(x.classical_share, 0.0, 1.0) : 0.0;
   return c.intercept + c.snr_coef * snr + c.ipr_coef * ipr + c.reference_coef * ref +
-         c.move_coef * moves + c.harmonic_coef * harm + c.motion_coef * motion;
+         c.move_coef * moves + c.harmonic_coef * harm + c.motion_coef * motion +
+         c.classical_coef * classical;
 }
 
 double confidence(const Evidence& x, const ConfidenceCoefficients& c) noexcept {

@@ -115,6 +115,10 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
       w.motion == nullptr
           ? 0.0
           : power_share_at(w.motion, w.n, w.motion_channels, bpm, spectral, false, ws_);
+  e.classical_share =
+      w.classical == nullptr
+          ? std::numeric_limits<double>::quiet_NaN()
+          : power_share_at(w.classical, w.n, 1, bpm, spectral, false, ws_);
   r.confidence = confidence(e, coefficients);
   r.status = r.confidence >= c.low_quality_confidence ? ReadingStatus::Ok
                                                       : ReadingStatus::LowQuality;

@@ -108,8 +108,11 @@ class PulseAnalyzer:
             None if window.motion is None else _rows(window.motion),
             core_coefficients(core_model),
             min(1.0, max(0.0, float(face_fraction))),
+            None
+            if window.classical is None
+            else np.ascontiguousarray(window.classical, np.float64),
         )
-        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion) = r["evidence"]
+        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion, classical) = r["evidence"]
         evidence = ConfidenceInputs(
             snr_db=snr,
             irrelevant_power_ratio=ipr,
@@ -120,6 +123,7 @@ class PulseAnalyzer:
             reference_share=ref_share,
             harmonic_ratio=harmonic,
             motion_share=motion,
+            classical_share=classical,
         )
         conf = float(r["confidence"]) if core_model is model else float(model(evidence))
         status = (

@@ -17,6 +17,11 @@ fitted per pulse method (:class:`ConfidenceModel`):
 * **Motion share**: how much of the head's own motion (the face's position inside the crop, by
   template matching) lies at the reported rate: nodding or talking at a rate puts it into the
   skin colour.
+* **Classical share** (learned models only): how much of a classical pulse's in-band power (POS
+  on the same skin, ``"mono"`` on one channel) lies at the model's rate. A network can draw a
+  clean, pulse-shaped wave from a lamp's rhythm or from noise, so the model's own output
+  cannot say it is wrong; the skin's colour change, read by a method that cannot hallucinate,
+  shows little power at such a rate.
 
 Four terms multiply the logistic and are not fitted: an SNR floor (below -2 dB, where chance
 peaks of noise reach, no confidence), the irrelevant power ratio past 0.5 (a pulse keeps most
@@ -90,6 +95,10 @@ class ConfidenceInputs:
     motion_share
         Share of the head motion's in-band power at the reported rate (0..1; 0 where motion is
         not measured). Nodding or talking at a rate colours the skin at that rate.
+    classical_share
+        Learned models: share of a classical pulse's (POS on the same skin; ``"mono"`` on one
+        channel) in-band power at the model's rate, 0..1; ``nan`` where not measured
+        (classical methods: it would be their own pulse).
     """
 
     snr_db: float
@@ -101,11 +110,12 @@ class ConfidenceInputs:
     reference_share: float = 0.0
     harmonic_ratio: float = math.nan
     motion_share: float = 0.0
+    classical_share: float = math.nan
 
-    def features(self) -> tuple[float, float, float, float, float, float]:
+    def features(self) -> tuple[float, float, float, float, float, float, float]:
         """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, the harmonic
         ratio's distance in decades from a pulse's typical 0.1 (clipped to 3; 0 where there is
-        no evidence), and the motion share."""
+        no evidence), the motion share and the classical share (0 where not measured)."""
         snr = min(max(self.snr_db, _SNR_RANGE_DB[0]), _SNR_RANGE_DB[1])
         ipr = min(max(self.irrelevant_power_ratio, 0.0), 1.0)
         ref = min(max(self.reference_share, 0.0), 1.0)
@@ -114,7 +124,9 @@ class ConfidenceInputs:
         # beat) lies far below it, broadband noise (equal power everywhere) far above it.
         harm = min(abs(math.log10(max(ratio, 1e-3) / _TYPICAL_PULSE_RATIO)), 3.0)
         motion = min(max(self.motion_share, 0.0), 1.0)
-        return snr, ipr, ref, float(max(0, self.box_moves)), harm, motion
+        share = self.classical_share
+        classical = min(max(share, 0.0), 1.0) if math.isfinite(share) else 0.0
+        return snr, ipr, ref, float(max(0, self.box_moves)), harm, motion, classical
 
 
 @dataclass(frozen=True)
@@ -123,14 +135,15 @@ class ConfidenceModel:
 
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
     move_coef * box_moves + harmonic_coef * |log10(harmonic_ratio / 0.1)| + motion_coef *
-    motion_share)`` times ``face_fraction``,
+    motion_share + classical_coef * classical_share)`` times ``face_fraction``,
     ``window_fraction ** 2`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
     the fitted model of a method.
 
     Parameters
     ----------
-    intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef, motion_coef
+    intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef, motion_coef, \
+    classical_coef
         Logistic coefficients (per dB of SNR, per unit of the ratios and shares, per
         re-alignment, per decade of the harmonic ratio from a pulse's typical 0.1).
     edge_margin_bpm
@@ -151,6 +164,7 @@ class ConfidenceModel:
     move_coef: float = -0.3
     harmonic_coef: float = 0.0
     motion_coef: float = -4.0
+    classical_coef: float = 0.0
     edge_margin_bpm: float = 4.0
     ipr_knee: float = 0.5
     snr_floor_db: float = -2.0
@@ -171,7 +185,7 @@ class ConfidenceModel:
 
 def _evidence(
     x: ConfidenceInputs,
-) -> tuple[float, float, float, int, float, float, float, float, float]:
+) -> tuple[float, float, float, int, float, float, float, float, float, float]:
     return (
         float(x.snr_db),
         float(x.irrelevant_power_ratio),
@@ -182,6 +196,7 @@ def _evidence(
         float(x.reference_share),
         float(x.harmonic_ratio),
         float(x.motion_share),
+        float(x.classical_share),
     )
 
 

@@ -20,6 +20,7 @@ struct ConfidenceCoefficients {
   double move_coef = -0.3;      // per face-box re-alignment in the window
   double harmonic_coef = 0.0;   // per decade of the harmonic ratio from a pulse's typical 0.1
   double motion_coef = -4.0;    // per unit of the head motion's power share at the rate
+  double classical_coef = 0.0;  // per unit of a classical pulse's power share at the rate
   double edge_margin_bpm = 4.0; // rates closer than this to a band edge lose confidence
   double ipr_knee = 0.5;        // past this IPR the confidence falls linearly to 0 at 1
   double snr_floor_db = -2.0;   // at and below this SNR no confidence, full 3 dB above it
@@ -36,6 +37,11 @@ struct Evidence {
   double reference_share = 0.0;
   double harmonic_ratio = std::numeric_limits<double>::quiet_NaN();  // NaN: no evidence
   double motion_share = 0.0;
+  // Learned models only: the share of a classical pulse's (POS on the same skin, mono on one
+  // channel) in-band power at the model's rate. A network can draw a clean pulse from a lamp's
+  // rhythm or from noise; the skin's own colour change then shows little at that rate.
+  // NaN: not measured (classical methods: it would be their own pulse).
+  double classical_share = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The logistic's argument (before clipping to +-50).

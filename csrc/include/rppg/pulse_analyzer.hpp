@@ -47,6 +47,8 @@ struct PulseWindowView {
   std::size_t reference_channels = 0;
   const double* motion = nullptr;
   std::size_t motion_channels = 0;
+  // Learned models: a classical pulse from the same skin, n samples on the same grid (or null).
+  const double* classical = nullptr;
 };
 
 enum class ReadingStatus : int { WarmingUp = 0, Ok = 1, LowQuality = 2, NoFace = 3 };

@@ -75,6 +75,7 @@ def make_extractor(
         if backend is None:
             raise ValueError("backend: Method.MODEL needs a backend")
         return ModelExtractor(
-            backend, chunk_frames, overlap_frames, window_s=window_s, fps=fps, live=live
-        )
+            backend, chunk_frames, overlap_frames, window_s=window_s, fps=fps, live=live,
+            band_hz=band_hz, box_scale=box_scale,
+        )  # fmt: skip
     return ClassicalExtractor(m, band_hz=band_hz, window_s=window_s, box_scale=box_scale, fps=fps)

@@ -63,7 +63,11 @@ class PulseWindow:
         (:mod:`rppg_sdk.illumination`), or ``None`` when the ROI has none.
     motion
         The face's position inside the crop ``(T, 2)`` (x, y in crop pixels) on the same grid,
-        or ``None`` where it is not measured (models).
+        or ``None`` where it is not measured.
+    classical
+        Learned models: a classical pulse (POS, or ``"mono"`` on one channel) from the same
+        skin on the same grid ``(T,)``, the evidence that the model's rate is in the skin's
+        colour (``ConfidenceInputs.classical_share``); ``None`` for classical methods.
     """
 
     times_s: FloatArray
@@ -75,6 +79,7 @@ class PulseWindow:
     traces: FloatArray | None = None
     reference: FloatArray | None = None
     motion: FloatArray | None = None
+    classical: FloatArray | None = None
 
     @property
     def span_s(self) -> float:

@@ -7,6 +7,11 @@ frame is inferred ``chunk / (chunk - overlap)`` times (1.33 at the defaults). Th
 samples are context only: they fix the sign and place of the new chunk against the old one (a
 model trained with a spectral loss may return the pulse upside down from chunk to chunk) and are
 not written twice.
+
+Beside the model, a classical extractor reads the same skin (POS; ``"mono"`` on one channel). Its
+pulse, surround and head motion, on the model's grid, are the evidence for the model's confidence:
+a network can turn a lamp's rhythm or plain noise into a clean pulse, and only something outside
+the network can say so (:class:`~rppg_sdk.confidence.ConfidenceInputs`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy.typing as npt
 from rppg_sdk import dsp
 from rppg_sdk.backends.base import NORMALIZATIONS, Backend
 from rppg_sdk.extractors.base import Method, PulseWindow
+from rppg_sdk.extractors.classical import ClassicalExtractor
 from rppg_sdk.live import LiveWorker
 
 if TYPE_CHECKING:
@@ -283,6 +289,8 @@ class ModelExtractor:
         Live streams: chunks are dropped when inference is behind, and :meth:`pulse_window`
         does not wait for chunks in flight. Otherwise every chunk is inferred and
         :meth:`pulse_window` first waits for all chunks submitted so far.
+    band_hz, box_scale
+        Heart-rate band and the face tracker's box enlargement, for the classical evidence.
     """
 
     def __init__(
@@ -293,6 +301,8 @@ class ModelExtractor:
         window_s: float = 10.0,
         fps: float = 30.0,
         live: bool = False,
+        band_hz: tuple[float, float] = dsp.DEFAULT_BAND_HZ,
+        box_scale: float = 1.5,
     ) -> None:
         self.backend = backend
         self.chunk_frames = int(chunk_frames)
@@ -308,6 +318,10 @@ class ModelExtractor:
         self._lock = threading.Lock()
         self._worker = LiveWorker("rppg-model-infer")
         self._closed = False
+        # The confidence's evidence: the same skin read classically (microseconds per frame);
+        # made at the first frame, when the channel count says POS or mono.
+        self._band_hz, self._window_s, self._box_scale = band_hz, float(window_s), box_scale
+        self._evidence: ClassicalExtractor | None = None
 
     @property
     def method_name(self) -> str:
@@ -321,6 +335,14 @@ class ModelExtractor:
 
     def push(self, obs: SkinObservation, timestamp_s: float) -> None:
         crop = obs.crop
+        method = Method.MONO if crop.shape[2] == 1 else Method.POS
+        if self._evidence is None or self._evidence.method is not method:
+            if self._evidence is not None:
+                self._evidence.close()
+            self._evidence = ClassicalExtractor(
+                method, self._band_hz, self._window_s, self._box_scale, self.fps
+            )
+        self._evidence.push(obs, timestamp_s)
         want = int(self.backend.spec.channels)
         if crop.shape[2] == 1 and want == 3:
             crop = np.repeat(crop, 3, axis=2)  # grey video into a colour model: the one channel
@@ -396,16 +418,55 @@ class ModelExtractor:
         if times.size < 2 or times[-1] - times[0] + 1e-6 < min_window_s:
             return None
         uni = dsp.resample_uniform(times, values, self.fs_hz)
+        grid = np.asarray(uni.timestamps_s, dtype=np.float64)
+        classical, reference, motion, moves = self._classical_evidence(grid)
         return PulseWindow(
             times_s=times,
             pulse=np.asarray(uni.values, dtype=np.float64).reshape(-1),
             fs_hz=self.fs_hz,
-            box_moves=0,
+            box_moves=moves,
             method_name=self.method_name,
             input_channels=self._channels or int(self.backend.spec.channels),
+            reference=reference,
+            motion=motion,
+            classical=classical,
+        )
+
+    def _classical_evidence(
+        self, grid_s: FloatArray
+    ) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, int]:
+        """The classical pulse, surround and head motion over the model window, interpolated
+        onto its grid ``grid_s``, and the box re-alignments inside it (``None`` where the
+        classical side has too little data)."""
+        span = float(grid_s[-1] - grid_s[0])
+        if self._evidence is None:
+            return None, None, None, 0
+        try:
+            w = self._evidence.pulse_window(float(grid_s[-1]), span + 1.0, 0.5 * span)
+        except ValueError:  # too short for its spectra: no evidence, not an error
+            return None, None, None, 0
+        if w is None or w.pulse.shape[0] < 2:
+            return None, None, None, 0
+        t = w.times_s[0] + np.arange(w.pulse.shape[0]) / w.fs_hz
+
+        def on_grid(x: FloatArray | None) -> FloatArray | None:
+            if x is None:
+                return None
+            a = np.asarray(x, dtype=np.float64).reshape(t.shape[0], -1)
+            cols = [np.interp(grid_s, t, a[:, k]) for k in range(a.shape[1])]
+            return np.ascontiguousarray(np.stack(cols, axis=1))
+
+        pulse = on_grid(w.pulse)
+        return (
+            None if pulse is None else pulse[:, 0].copy(),
+            on_grid(w.reference),
+            on_grid(w.motion),
+            int(w.box_moves),
         )
 
     def reset(self) -> None:
+        if self._evidence is not None:
+            self._evidence.reset()
         with self._lock:
             self._generation += 1  # chunks queued or in flight now belong to no stream
             self._stitcher.clear()
@@ -418,3 +479,5 @@ class ModelExtractor:
             with self._lock:
                 self._generation += 1
             self._worker.stop()
+            if self._evidence is not None:
+                self._evidence.close()
