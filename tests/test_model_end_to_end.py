@@ -19,6 +19,8 @@ from rppg_sdk.synthetic import SyntheticClipSpec, clip_truth, render_to_file
 
 pytest.importorskip("torch")
 
+from _model_fixtures import export_untrained  # noqa: E402
+
 #: MAE bound over the clip's readings (bpm).
 MAE_BOUND_BPM = 5.0
 SPEC = SyntheticClipSpec(
@@ -56,13 +58,7 @@ def test_shipped_physnet_meets_the_bound_through_the_monitor(clip_path: Path) ->
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_untrained_physnet_misses_the_bound(clip_path: Path, tmp_path: Path, seed: int) -> None:
-    import torch
-
-    from deploy.export_onnx import export_model, load_model
-
     kwargs = bundled_sidecar("physnet")["model_kwargs"]
-    torch.manual_seed(seed)
-    model, spec = load_model(None, model="physnet", model_kwargs=kwargs, name="untrained")
-    path, _ = export_model(model, spec, tmp_path / "untrained.onnx", log=lambda *_: None)
+    path = export_untrained(tmp_path / "untrained.onnx", seed=seed, model_kwargs=kwargs)
     mae = _mae(clip_path, MonitorOptions(method="model", model=str(path), model_threads=1))
     assert mae >= MAE_BOUND_BPM, f"untrained PhysNet (seed {seed}): MAE {mae:.2f} bpm"

@@ -9,6 +9,9 @@ rename):
 - a *model file* (``best.pt``, ``--ship-to``, ``adapted.pt``, ``training/checkpoints/*.pt``):
   ``model``, ``config``, ``epoch``, ``metrics``; :func:`load_shipped_model` rebuilds the network
   from the config's ``model``, ``in_channels`` and ``model_kwargs``.
+
+:func:`load_init_weights` starts a run from a model file (``--init-weights``); a 3-channel
+model's first convolution is folded into a 1-channel one there (near-infrared models).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from training.files import atomic_path
 from training.models import build_model
 
 __all__ = [
+    "fold_to_one_channel",
     "load_checkpoint",
+    "load_init_weights",
     "load_shipped_model",
     "resume",
     "save_checkpoint",
@@ -100,6 +105,52 @@ def resume(
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
     return ckpt
+
+
+def fold_to_one_channel(
+    state: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """``state`` with every weight that takes 3 input channels where ``target``'s takes 1 summed
+    over those channels (the rest unchanged).
+
+    Grey video is three equal channels: a convolution with kernels ``k_B, k_G, k_R`` answers
+    ``x`` on each channel exactly as one with the kernel ``k_B + k_G + k_R`` answers ``x`` on
+    one channel, so the folded network gives a one-channel grey input the 3-channel network's
+    output for the same input repeated (and the temporal normalisation of a repeated channel
+    is the repeated normalisation).
+    """
+    out = dict(state)
+    for key, value in state.items():
+        want = target.get(key)
+        if (
+            want is not None
+            and value.ndim >= 3
+            and value.ndim == want.ndim
+            and value.shape[1] == 3
+            and want.shape[1] == 1
+            and value.shape[0] == want.shape[0]
+            and value.shape[2:] == want.shape[2:]
+        ):
+            out[key] = value.sum(dim=1, keepdim=True)
+    return out
+
+
+def load_init_weights(
+    model: nn.Module, path: str | Path, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Start ``model`` from the weights of a model file or checkpoint (fine-tuning).
+
+    A model file of the same architecture with 3 input channels initialises a 1-channel model:
+    its first convolution is folded (:func:`fold_to_one_channel`). Anything else that does not
+    match raises as :meth:`torch.nn.Module.load_state_dict` does. Returns the file's dict.
+    """
+    init = load_checkpoint(path, map_location)
+    target = unwrap_model(model)
+    state = init["model"]
+    if int(init["config"].get("in_channels", 3)) == 3:
+        state = fold_to_one_channel(state, target.state_dict())
+    target.load_state_dict(state)
+    return init
 
 
 def load_shipped_model(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:

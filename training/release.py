@@ -47,6 +47,13 @@ def release(args: argparse.Namespace, *, command: str) -> dict[str, Any]:
     summary: dict[str, dict[str, float]] = {}
     splits = [s for s in str(args.evaluate or "").split(",") if s]
     real_sets = [s for s in str(args.evaluate_real or "").split(",") if s]
+    # A one-channel (near-infrared) model reads only grey video: of the suite, the grey NIR
+    # condition; the real recordings are colour (the monitor refuses them for such a model).
+    one_channel = int(sidecar.get("input", {}).get("channels", 3)) == 1
+    conditions = ("grey_nir",) if one_channel else None
+    if one_channel and real_sets:
+        print(f"release: {name} takes one channel; colour sets {real_sets} left out", flush=True)
+        real_sets = []
     baselines = [m for m in str(args.evaluate_baselines or "").split(",") if m]
     eval_cmd = ""
     # The readings' label: the shipped model of the same name is usually a baseline beside it.
@@ -57,6 +64,7 @@ def release(args: argparse.Namespace, *, command: str) -> dict[str, Any]:
             label=label,
             baselines=baselines,
             splits=splits or ("holdout",),
+            conditions=conditions,
             suite=bool(splits),
             real_sets=real_sets or None,
             out_dir=rel / "evaluation",
@@ -66,6 +74,7 @@ def release(args: argparse.Namespace, *, command: str) -> dict[str, Any]:
             f"python -m training.evaluate --onnx {onnx_path} --name {label} "
             f"--baselines '{','.join(baselines)}' --splits {','.join(splits) or 'holdout'}"
             + ("" if splits else " --no-suite")
+            + (f" --conditions {','.join(conditions)}" if conditions else "")
             + f" --real-sets '{','.join(real_sets)}' --out {rel / 'evaluation'}"
         )
     rows = read_csv(out_dir / "metrics.csv") if (out_dir / "metrics.csv").is_file() else []

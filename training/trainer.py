@@ -155,11 +155,11 @@ def _fit(
         build_model(args.model, args.in_channels, **args.model_kwargs).to(device), ctx
     )
     if getattr(args, "init_weights", None) and not args.resume:
-        # Fine-tuning: start from a trained model file (same architecture and options).
-        from training.checkpoints import load_checkpoint  # noqa: PLC0415
+        # Fine-tuning: start from a trained model file (same architecture and options; a
+        # 3-channel file's first convolution is folded for a 1-channel model).
+        from training.checkpoints import load_init_weights  # noqa: PLC0415
 
-        init = load_checkpoint(args.init_weights, device)
-        unwrap_model(model).load_state_dict(init["model"])
+        load_init_weights(model, args.init_weights, device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=max(1, args.epochs), eta_min=args.lr * args.lr_min_ratio

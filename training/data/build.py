@@ -33,11 +33,13 @@ __all__ = [
 ]
 
 #: ``synthetic`` renders a set; ``realistic`` renders the evaluation suite's kinds of clip through
-#: real codecs (:mod:`training.data.realistic`, options in ``synthetic``); ``preprocessed`` reads
+#: real codecs (:mod:`training.data.realistic`, options in ``synthetic``); ``nir`` is one-channel
+#: 940 nm video: in-cabin scenes and the realistic conditions rendered grey
+#: (:func:`training.data.cabin.build_nir_videos`, options in ``synthetic``); ``preprocessed`` reads
 #: face videos already cached (every folder holding a ``meta.npz`` below ``data_path``);
 #: ``folder`` is unlabelled video files; the rest are the real datasets of
 #: :mod:`training.data.records`.
-DATA_SOURCES = ("synthetic", "realistic", "preprocessed", "folder", *sorted(LOADERS))
+DATA_SOURCES = ("synthetic", "realistic", "nir", "preprocessed", "folder", *sorted(LOADERS))
 
 
 def load_preprocessed(root: str | Path) -> list[FaceVideo]:
@@ -79,7 +81,7 @@ def load_videos(
     key = str(data).lower().replace("_", "-")
     if key not in DATA_SOURCES:
         raise ValueError(f"data: expected one of {list(DATA_SOURCES)}, got {data!r}")
-    if key not in ("synthetic", "realistic") and not data_path:
+    if key not in ("synthetic", "realistic", "nir") and not data_path:
         raise ValueError(f"data_path: expected the {data} root folder, got {data_path!r}")
     show = progress and is_main_process()
     with main_process_first():
@@ -93,6 +95,10 @@ def load_videos(
 
             rcfg = RealisticSetConfig(**dict(synthetic or {}))
             return build_realistic_videos(rcfg, cache_dir=cache_dir, progress=show)
+        if key == "nir":  # one-channel 940 nm: cabin scenes + grey realistic clips
+            from training.data.cabin import build_nir_videos
+
+            return build_nir_videos(synthetic, cache_dir=cache_dir, progress=show)
         assert data_path is not None
         if key == "preprocessed":
             return load_preprocessed(data_path)

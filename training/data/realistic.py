@@ -66,6 +66,10 @@ class RealisticSetConfig:
         Side of the stored face crops.
     seed
         Seed of the set; clip ``i`` uses ``10000 + 1000 * seed + i``.
+    channels
+        3 (BGR crops) or 1: a near-infrared set for one-channel models, every condition
+        rendered grey (``near_infrared``, saved as 3 equal channels or 1, as the suite's
+        ``grey_nir``) and cropped to the one channel the SDK measures on grey video.
     """
 
     conditions: tuple[str, ...] = CONDITIONS
@@ -74,6 +78,7 @@ class RealisticSetConfig:
     frame_size: tuple[int, int] = (640, 480)
     crop_size: int = 64
     seed: int = 0
+    channels: int = 3
 
     def __post_init__(self) -> None:
         conds = tuple(str(c) for c in self.conditions)
@@ -86,6 +91,8 @@ class RealisticSetConfig:
             raise ValueError(f"n_videos: expected an int >= 1, got {self.n_videos!r}")
         if not 0 <= int(self.seed) < 1000:
             raise ValueError(f"seed: expected 0 <= seed < 1000, got {self.seed!r}")
+        if self.channels not in (1, 3) or isinstance(self.channels, bool):
+            raise ValueError(f"channels: expected 1 or 3, got {self.channels!r}")
 
 
 def tune_faces() -> list[str]:
@@ -133,6 +140,10 @@ def realistic_spec(condition: str, seed: int, face: str, cfg: RealisticSetConfig
         kw["near_infrared"] = True
         kw["grey_channels"] = 3
         kw["fitzpatrick"] = int(rng.integers(1, 7))
+    if cfg.channels == 1:  # a near-infrared set: every condition grey (one or 3 equal channels)
+        kw["near_infrared"] = True
+        kw["grey_channels"] = int(rng.choice([3, 3, 3, 1]))
+        kw["fitzpatrick"] = int(rng.integers(1, 7))
     if condition == "flicker" or (condition == "no_pulse" and sub % 2 == 1):
         kw["flicker_hz"] = float(rng.uniform(0.7, 3.2))
         kw["flicker_amplitude"] = float(rng.uniform(0.002, 0.007))
@@ -159,8 +170,11 @@ def _key(spec: Any, crop_size: int) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def render_realistic_video(spec: Any, *, crop_size: int, video_id: str) -> FaceVideo:
-    """Render ``spec`` through its codec to a file, decode it and crop the face."""
+def render_realistic_video(
+    spec: Any, *, crop_size: int, video_id: str, channels: int = 3
+) -> FaceVideo:
+    """Render ``spec`` through its codec to a file, decode it and crop the face (``channels=1``:
+    the crops' one channel, what the SDK measures on grey video)."""
     import cv2  # noqa: PLC0415
     from rppg_sdk.face import FaceTrackerOptions  # noqa: PLC0415
     from rppg_sdk.synthetic import clip_truth, render_to_file  # noqa: PLC0415
@@ -181,6 +195,8 @@ def render_realistic_video(spec: Any, *, crop_size: int, video_id: str) -> FaceV
     crops, found = crop_faces(
         iter(frames), FaceTrackerOptions(crop_size=crop_size, skin_regions=False)
     )
+    if channels == 1:  # the SDK takes the second of 3 equal channels (roi.SkinSource)
+        crops = np.ascontiguousarray(crops[..., 1:2])
     truth = clip_truth(spec)
     n = min(crops.shape[0], truth.timestamps_s.size)
     has_pulse = bool(getattr(spec, "pulse", True))
@@ -212,11 +228,14 @@ def build_realistic_videos(
         vid = f"real{cfg.seed:03d}_{i:04d}_{condition}"
         folder = None
         if cache_dir is not None:
-            folder = Path(cache_dir) / "realistic" / f"{vid}_{_key(spec, cfg.crop_size)}"
+            key = _key(spec, cfg.crop_size) + ("" if cfg.channels == 3 else "_c1")
+            folder = Path(cache_dir) / "realistic" / f"{vid}_{key}"
             if (folder / "meta.npz").is_file():
                 out.append(load_face_video(folder))
                 continue
-        video = render_realistic_video(spec, crop_size=cfg.crop_size, video_id=vid)
+        video = render_realistic_video(
+            spec, crop_size=cfg.crop_size, video_id=vid, channels=cfg.channels
+        )
         if folder is not None:
             save_face_video(video, folder)
             video = load_face_video(folder)
