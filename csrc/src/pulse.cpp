@@ -168,19 +168,25 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
 
 namespace {
 
-// Band-pass with both ends padded by odd reflection (about the end value), m samples each.
-void band_reflected(const std::vector<double>& r, double fs_hz, double lo, double hi,
-                    std::vector<double>& padded, std::vector<double>& filtered, double* out) {
-  const std::size_t n = r.size();
-  std::size_t m = static_cast<std::size_t>(std::nearbyint(2.0 * fs_hz / lo));
-  m = std::min(m, n - 1);
-  padded.resize(n + 2 * m);
-  for (std::size_t i = 0; i < m; ++i) padded[i] = 2.0 * r[0] - r[m - i];
-  for (std::size_t i = 0; i < n; ++i) padded[m + i] = r[i];
-  for (std::size_t i = 0; i < m; ++i) padded[m + n + i] = 2.0 * r[n - 1] - r[n - 2 - i];
-  filtered.resize(padded.size());
-  bandpass(padded.data(), padded.size(), fs_hz, lo, hi, 0.1, filtered.data());
-  for (std::size_t i = 0; i < n; ++i) out[i] = filtered[m + i];
+// Band-pass one clean segment x[0..k) (odd reflection by up to m samples at both ends, about
+// the end values, then held at the end values out to `total` samples) and write it to out.
+// Every segment is filtered at the same padded length (`total`, the whole window's), so the FFT
+// length, and with it the per-thread FFT plan, is the same for every segment of every window.
+void band_segment(const double* x, std::size_t k, std::size_t m, std::size_t total, double fs_hz,
+                  double lo, double hi, std::vector<double>& padded, std::vector<double>& filtered,
+                  double* out) {
+  const std::size_t ms = std::min(m, k - 1);
+  const std::size_t core = k + 2 * ms;
+  const std::size_t left = (total - core) / 2;
+  padded.assign(total, 0.0);
+  for (std::size_t i = 0; i < ms; ++i) padded[left + i] = 2.0 * x[0] - x[ms - i];
+  for (std::size_t i = 0; i < k; ++i) padded[left + ms + i] = x[i];
+  for (std::size_t i = 0; i < ms; ++i) padded[left + ms + k + i] = 2.0 * x[k - 1] - x[k - 2 - i];
+  for (std::size_t i = 0; i < left; ++i) padded[i] = padded[left];
+  for (std::size_t i = left + core; i < total; ++i) padded[i] = padded[left + core - 1];
+  filtered.resize(total);
+  bandpass(padded.data(), total, fs_hz, lo, hi, 0.1, filtered.data());
+  for (std::size_t i = 0; i < k; ++i) out[i] = filtered[left + ms + i];
 }
 
 double median_of(std::vector<double>& v) {
@@ -193,37 +199,10 @@ double median_of(std::vector<double>& v) {
   return med;
 }
 
-// r with the masked samples replaced by straight lines between their unmasked neighbours.
-void bridge(const std::vector<double>& r, const std::vector<double>& mask,
-            std::vector<double>& out) {
-  const std::size_t n = r.size();
-  out = r;
-  std::size_t i = 0;
-  while (i < n) {
-    if (!mask[i]) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < n && mask[j]) ++j;
-    const bool has_left = i > 0;
-    const bool has_right = j < n;
-    const double a = has_left ? r[i - 1] : r[j < n ? j : n - 1];
-    const double b = has_right ? r[j] : a;
-    for (std::size_t k = i; k < j; ++k) {
-      const double t = has_left && has_right
-                           ? static_cast<double>(k - i + 1) / static_cast<double>(j - i + 1)
-                           : 0.0;
-      out[k] = a + t * (b - a);
-    }
-    i = j;
-  }
-}
-
 }  // namespace
 
 void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
-                double* out) {
+                double* out, const unsigned char* known_steps) {
   check(rgb, n, 3, "pulse_mono");
   if (!(std::isfinite(fs_hz) && fs_hz > 0 && std::isfinite(f_lo_hz) && f_lo_hz > 0 &&
         std::isfinite(f_hi_hz) && f_hi_hz > f_lo_hz && f_hi_hz < fs_hz / 2.0)) {
@@ -232,68 +211,111 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
       << f_hi_hz << "] Hz at " << fs_hz << " Hz";
     throw std::invalid_argument(m.str());
   }
-  double mean = 0.0;
-  for (std::size_t i = 0; i < n; ++i) mean += rgb[3 * i + 1];
-  mean /= static_cast<double>(n);
   // Per-thread scratch (scratch.hpp): a stream's readings allocate nothing after the first.
-  auto r_lease = detail::scratch<detail::Scratch::MonoR>();
-  auto ri_lease = detail::scratch<detail::Scratch::MonoRi>();
-  auto hp_lease = detail::scratch<detail::Scratch::MonoHp>();
+  auto lg_lease = detail::scratch<detail::Scratch::MonoR>();
+  auto seg_lease = detail::scratch<detail::Scratch::MonoRi>();
+  auto d_lease = detail::scratch<detail::Scratch::MonoHp>();
   auto padded_lease = detail::scratch<detail::Scratch::MonoPadded>();
   auto filtered_lease = detail::scratch<detail::Scratch::MonoFiltered>();
   auto dev_lease = detail::scratch<detail::Scratch::MonoDev>();
   auto mask_lease = detail::scratch<detail::Scratch::MonoMask>();
-  auto grown_lease = detail::scratch<detail::Scratch::MonoGrown>();
-  std::vector<double>& r = *r_lease;
-  std::vector<double>& ri = *ri_lease;
-  std::vector<double>& hp = *hp_lease;
+  auto big_lease = detail::scratch<detail::Scratch::MonoGrown>();
+  std::vector<double>& lg = *lg_lease;     // log level
+  std::vector<double>& seg = *seg_lease;   // one segment's relative change
+  std::vector<double>& d = *d_lease;       // frame-to-frame change of the log level
   std::vector<double>& padded = *padded_lease;
   std::vector<double>& filtered = *filtered_lease;
   std::vector<double>& dev = *dev_lease;
-  std::vector<double>& mask = *mask_lease;  // 1.0: an artefact sample
-  std::vector<double>& grown = *grown_lease;
-  r.resize(n);
-  hp.resize(n);
-  dev.reserve(n);
+  std::vector<double>& mask = *mask_lease;  // 1.0: a transient sample (a gap in the pulse)
+  std::vector<double>& big = *big_lease;    // 1.0: change i -> i + 1 belongs to a transient
+  lg.resize(n);
+  d.resize(n - 1);
   mask.assign(n, 0.0);
-  grown.assign(n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) r[i] = 1.0 - rgb[3 * i + 1] / mean;
-  const auto pad = static_cast<std::size_t>(std::nearbyint(kMonoArtefactPadS * fs_hz));
-  std::size_t masked = 0;
-  ri = r;
-  for (int pass = 0; pass < kMonoArtefactPasses; ++pass) {
-    band_reflected(ri, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, hp.data());
-    dev.clear();
-    for (std::size_t i = 0; i < n; ++i) {
-      if (mask[i] == 0.0) dev.push_back(hp[i]);
+  big.assign(n - 1, 0.0);
+  for (std::size_t i = 0; i < n; ++i) lg[i] = std::log(rgb[3 * i + 1]);
+  for (std::size_t i = 0; i + 1 < n; ++i) d[i] = lg[i + 1] - lg[i];
+  // Robust spread of the frame-to-frame change: sensor noise and the pulse's own slope.
+  dev.assign(d.begin(), d.end());
+  const double med = median_of(dev);
+  for (double& v : dev) v = std::abs(v - med);
+  const double sigma = 1.4826 * median_of(dev);
+  if (sigma > 0.0) {
+    // Hysteresis: a change beyond kMonoTransientSigmas starts a transient; it spans the
+    // neighbouring changes beyond kMonoTransientLowSigmas (the soft start and end of a turn).
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if (std::abs(d[i] - med) > kMonoTransientSigmas * sigma) big[i] = 1.0;
     }
-    if (dev.empty()) break;
-    const double med = median_of(dev);
-    for (double& d : dev) d = std::abs(d - med);
-    const double sigma = 1.4826 * median_of(dev);
-    if (!(sigma > 0.0)) break;
-    const double limit = kMonoArtefactSigmas * sigma;
-    grown = mask;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (std::abs(hp[i]) > limit) {
-        const std::size_t a = i >= pad ? i - pad : 0;
-        const std::size_t b = std::min(n - 1, i + pad);
-        for (std::size_t k = a; k <= b; ++k) grown[k] = 1.0;
-      }
+    const double low = kMonoTransientLowSigmas * sigma;
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      if (big[i - 1] != 0.0 && std::abs(d[i] - med) > low) big[i] = 1.0;
     }
-    std::size_t count = 0;
-    for (double g : grown) count += g != 0.0 ? 1 : 0;
-    if (count == masked ||
-        static_cast<double>(count) > kMonoArtefactMaxShare * static_cast<double>(n)) {
-      break;
+    for (std::size_t i = n - 1; i-- > 1;) {
+      if (big[i] != 0.0 && std::abs(d[i - 1] - med) > low) big[i - 1] = 1.0;
     }
-    mask.swap(grown);
-    masked = count;
-    bridge(r, mask, ri);
   }
-  band_reflected(ri, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, out);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (mask[i] != 0.0) out[i] = 0.0;
+  if (known_steps != nullptr) {  // a re-aligned face box: a step into sample i
+    for (std::size_t i = 1; i < n; ++i) {
+      if (known_steps[i]) big[i - 1] = 1.0;
+    }
+  }
+  const auto pad = static_cast<std::size_t>(std::nearbyint(kMonoTransientPadS * fs_hz));
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (big[i] == 0.0) continue;
+    const std::size_t a = i >= pad ? i - pad : 0;
+    const std::size_t b = std::min(n - 1, i + 1 + pad);
+    for (std::size_t k = a; k <= b; ++k) mask[k] = 1.0;
+  }
+  // Clean stretches too short to hold a period of the band's low edge are gaps too.
+  const auto min_seg = std::max<std::size_t>(
+      4, static_cast<std::size_t>(std::nearbyint(kMonoMinSegmentS * fs_hz)));
+  std::size_t masked = 0;
+  for (std::size_t i = 0; i < n;) {
+    if (mask[i] != 0.0) {
+      ++masked;
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && mask[j] == 0.0) ++j;
+    if (j - i < min_seg && !(i == 0 && j == n)) {
+      for (std::size_t k = i; k < j; ++k) mask[k] = 1.0;
+      masked += j - i;
+    }
+    i = j;
+  }
+  // No clean segment at all: the window as one piece (its evidence will say how poor it is).
+  if (masked == n) std::fill(mask.begin(), mask.end(), 0.0);
+  const std::size_t m = std::min(
+      static_cast<std::size_t>(std::nearbyint(2.0 * fs_hz / f_lo_hz)), n - 1);
+  const std::size_t total = n + 2 * m;
+  const auto taper = static_cast<std::size_t>(std::nearbyint(kMonoTaperS * fs_hz));
+  const double pi = std::acos(-1.0);
+  std::fill(out, out + n, 0.0);
+  for (std::size_t i = 0; i < n;) {
+    if (mask[i] != 0.0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && mask[j] == 0.0) ++j;
+    // The segment's relative change against its own level (a turned face or a hand sits at
+    // another level), rising with blood volume.
+    const std::size_t k = j - i;
+    double mean = 0.0;
+    for (std::size_t q = i; q < j; ++q) mean += lg[q];
+    mean /= static_cast<double>(k);
+    seg.resize(k);
+    for (std::size_t q = 0; q < k; ++q) seg[q] = mean - lg[i + q];
+    band_segment(seg.data(), k, m, total, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, out + i);
+    // Ends that meet a gap fall smoothly to 0 (a cut there would spread power over the band).
+    const std::size_t t = std::min(taper, k / 2);
+    for (std::size_t q = 0; q < t; ++q) {
+      const double w = 0.5 - 0.5 * std::cos(pi * (static_cast<double>(q) + 0.5) /
+                                             static_cast<double>(t));
+      if (i > 0) out[i + q] *= w;
+      if (j < n) out[j - 1 - q] *= w;
+    }
+    i = j;
   }
 }
 

@@ -169,7 +169,12 @@ bool PulseWindowBuilder::build(double end_s, double window_s, double min_window_
     const auto k = std::min<std::size_t>(static_cast<std::size_t>(it - grid_.begin()), m - 1);
     known_[k] = 1;
   }
-  steps_removed_ = remove_steps(traces_.data(), m, c, known_.data(), traces_.data(), ws_);
+  const bool mono = config_.method == ClassicalMethod::Mono;
+  // MONO leaves steps in: pulse_mono takes every transient out as a gap, the known steps with
+  // them (patching a step with the median change, as here for colour, leaves the ramps of a
+  // head turn or a hand on either side of it in the trace).
+  steps_removed_ =
+      mono ? 0 : remove_steps(traces_.data(), m, c, known_.data(), traces_.data(), ws_);
   const double* skin = traces_.data();
   if (has_reference_) {
     remove_reference(traces_.data(), reference_.data(), m, c, fs_hz_, config_.f_lo_hz,
@@ -207,7 +212,8 @@ bool PulseWindowBuilder::build(double end_s, double window_s, double min_window_
     case ClassicalMethod::Green: pulse_green(rgb_.data(), m, pulse_.data()); break;
     case ClassicalMethod::Mono:
       // One channel: its relative change with head-turn / hand transients taken out.
-      pulse_mono(rgb_.data(), m, fs_hz_, config_.f_lo_hz, config_.f_hi_hz, pulse_.data());
+      pulse_mono(rgb_.data(), m, fs_hz_, config_.f_lo_hz, config_.f_hi_hz, pulse_.data(),
+                 known_.data());
       break;
   }
   return true;

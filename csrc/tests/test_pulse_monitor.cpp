@@ -96,6 +96,39 @@ void test_mono_near_infrared() {
   expect(reading_allocs == 0, "mono readings allocate nothing after warm-up");
 }
 
+void test_mono_transients_are_gaps() {
+  // A 940 nm face with a hand over it (the level up by a fifth, 2.5 s) and a head turn (down by
+  // a tenth, 1.5 s) every 10 s: pulse_mono leaves the moves out as gaps and filters each
+  // stretch between them on its own, at one padded length, so after warm-up the readings still
+  // allocate nothing however the stretches fall.
+  rppg::PulseMonitorConfig cfg;
+  cfg.method = rppg::ClassicalMethod::Mono;
+  cfg.channels = 1;
+  rppg::PulseMonitor mon(cfg);
+  rppg_demo::TraceGenerator gen;
+  gen.bpm_at = [](double) { return 72.0; };
+  int near = 0, readings = 0;
+  std::size_t reading_allocs = 0;
+  for (int i = 0; i < 60 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    const double u = std::fmod(t, 10.0);
+    const double level = u >= 3.0 && u < 5.5 ? 1.2 : (u >= 7.0 && u < 8.5 ? 0.9 : 1.0);
+    const double grey = rgb[1] * level;
+    const std::size_t before = rppg_test::allocations();
+    const rppg::Reading* r = mon.push(t, &grey, 1);
+    const std::size_t used = rppg_test::allocations() - before;
+    if (r == nullptr || r->status == rppg::ReadingStatus::WarmingUp) continue;
+    if (t > 20.0) reading_allocs += used;
+    ++readings;
+    near += std::abs(r->bpm - 72.0) <= 3.0;
+  }
+  std::printf("mono with transients: %d/%d readings within 3 bpm; %zu allocations after 20 s\n",
+              near, readings, reading_allocs);
+  expect(readings > 40 && near == readings, "mono readings through transients within 3 bpm");
+  expect(reading_allocs == 0, "mono readings with transients allocate nothing after warm-up");
+}
+
 void test_no_pulse_scores_low() {
   rppg::PulseMonitorConfig cfg;
   cfg.confidence = pos_coefficients();
@@ -265,6 +298,7 @@ void test_confidence_terms() {
 int main() {
   test_confidence_terms();
   test_follows_pulse_and_change();
+  test_mono_transients_are_gaps();
   test_no_pulse_scores_low();
   test_mono_near_infrared();
   test_bad_input();

@@ -24,24 +24,30 @@ void pulse_chrom(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz,
 /// overlap-added; the result is negated (more blood lowers G - B).
 void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out);
 
-/// MONO, one-channel cameras (940 nm near-infrared): the channel's relative change
-/// 1 - g / mean(g) read from the G column of `rgb` (a one-channel trace stored three times, as
-/// pulse_green reads it), band-passed to [f_lo, f_hi], with motion transients taken out. With
-/// no colour there is no projection that cancels motion, and a head turn or a hand changes the
-/// skin's level by 5-30 % where a 940 nm pulse is 0.1 %: samples whose band-passed value
-/// exceeds kMonoArtefactSigmas robust standard deviations (1.4826 x the median absolute
-/// deviation of the samples not yet masked), widened by kMonoArtefactPadS on each side, are
-/// bridged by straight lines in the relative change and the band-pass is redone; up to
-/// kMonoArtefactPasses passes (a pass that masks nothing new, or would mask more than
-/// kMonoArtefactMaxShare of the window, ends it). Masked samples are 0 in `out`. The
-/// band-pass pads both ends by reflection (two periods of f_lo) so the window's newest
-/// samples are not bent by the FFT's wrap-around. Allocates its temporaries (O(n)).
+/// MONO, one-channel cameras (940 nm near-infrared): the channel's relative change (minus the
+/// log level), band-passed to [f_lo, f_hi], with motion transients left out as gaps. The
+/// channel is the G column of `rgb` (a one-channel trace stored three times, as pulse_green
+/// reads it). With no colour there is no projection that cancels motion, and a head turn or a
+/// hand moves the skin's level by 5-30 % within a fraction of a second, where a 940 nm pulse is
+/// 0.1 %: a frame-to-frame change of the log level more than kMonoTransientSigmas robust
+/// standard deviations (1.4826 x the median absolute deviation of all changes) from the median
+/// change starts a transient, which spans its neighbouring changes beyond
+/// kMonoTransientLowSigmas and kMonoTransientPadS on each side; `known_steps` (nullable, n
+/// flags: a step into sample i, e.g. a re-aligned face box) adds transients. The samples
+/// between transients are clean segments; each is taken relative to its own level (a turned
+/// face or a hand lies at another level but carries the same heart rate) and band-passed on its
+/// own (odd reflection at its ends, like the window's), and its ends that meet a gap taper to 0
+/// over kMonoTaperS. Transient samples and clean segments shorter than kMonoMinSegmentS are 0
+/// in `out` (a gap, not an interpolation that would leave a step for the band-pass to ring on).
+/// A window without any clean segment is taken whole. Temporaries are per-thread scratch, and every segment is filtered at the window's
+/// padded length, so repeated windows of one length allocate nothing.
 void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
-                double* out);
+                double* out, const unsigned char* known_steps = nullptr);
 
-inline constexpr double kMonoArtefactSigmas = 3.0;
-inline constexpr double kMonoArtefactPadS = 0.5;
-inline constexpr int kMonoArtefactPasses = 5;
-inline constexpr double kMonoArtefactMaxShare = 0.6;
+inline constexpr double kMonoTransientSigmas = 4.0;
+inline constexpr double kMonoTransientLowSigmas = 2.0;
+inline constexpr double kMonoTransientPadS = 0.2;
+inline constexpr double kMonoMinSegmentS = 1.5;
+inline constexpr double kMonoTaperS = 0.25;
 
 }  // namespace rppg
