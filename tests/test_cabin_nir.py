@@ -374,6 +374,30 @@ def test_mono_leaves_transients_out_as_gaps_and_keeps_what_lies_between() -> Non
     assert abs(_peak_bpm(out, fs) - 78.0) < 2.0
 
 
+def test_mono_takes_out_a_slow_dip_the_change_test_cannot_see() -> None:
+    """A dip of 1.5 % over 0.64 s (a codec's bad frames, a shadow) in noisy 25 fps video: no
+    frame-to-frame change stands out of the noise, but the filtered pulse does; left in, the
+    dip's spectrum beats a 126 bpm pulse of 0.1 %."""
+    from rppg_sdk import _core, dsp  # noqa: PLC0415
+
+    fs = 25.0
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        t = np.arange(250) / fs
+        x = 200.0 * (1 - 0.001 * np.sin(2 * np.pi * 2.1 * t)) * (1 + 0.005 * np.sin(0.5 * t))
+        x += rng.normal(0.0, 0.15, t.size)
+        x[100:116] *= 1 - 0.015 * np.hanning(16)
+        d = np.diff(np.log(x))
+        spread = 1.4826 * np.median(np.abs(d - np.median(d)))
+        assert np.max(np.abs(d - np.median(d))) < 4.0 * spread  # the change test's threshold
+        rgb = np.repeat(x[:, None], 3, axis=1)
+        assert abs(_peak_bpm(dsp.bandpass(_core.pulse_green(rgb), fs), fs) - 126.0) > 20.0
+        out = _core.pulse_mono(rgb, fs, 0.7, 4.0)
+        gap = out == 0.0
+        assert gap[104:112].all() and gap.mean() < 0.2
+        assert abs(_peak_bpm(out, fs) - 126.0) < 2.0
+
+
 def test_mono_takes_a_re_aligned_box_out_as_a_gap() -> None:
     """A face box re-alignment is a known step: too small for the transient test (it hides in
     the noise's spread), it still becomes a gap in the window the chain builds."""

@@ -199,6 +199,67 @@ double median_of(std::vector<double>& v) {
   return med;
 }
 
+struct Segmenting {
+  std::size_t min_seg;  // shorter clean stretches are gaps too
+  std::size_t reflect;  // odd reflection at a segment's ends (two periods of f_lo)
+  std::size_t taper;    // ends that meet a gap fall to 0 over this many samples
+  double fs_hz, lo, hi;
+};
+
+// out: the pulse of log level lg with mask's samples as gaps (0). Clean stretches shorter than
+// min_seg join the gaps (mask is updated); with no clean stretch at all the window is taken
+// whole. Each stretch: its relative change against its own level (a turned face or a hand sits
+// at another level), rising with blood volume, band-passed on its own and tapered into gaps.
+void filter_segments(const std::vector<double>& lg, std::vector<double>& mask,
+                     const Segmenting& how, std::vector<double>& seg, std::vector<double>& padded,
+                     std::vector<double>& filtered, double* out) {
+  const std::size_t n = lg.size();
+  std::size_t masked = 0;
+  for (std::size_t i = 0; i < n;) {
+    if (mask[i] != 0.0) {
+      ++masked;
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && mask[j] == 0.0) ++j;
+    if (j - i < how.min_seg && !(i == 0 && j == n)) {
+      for (std::size_t k = i; k < j; ++k) mask[k] = 1.0;
+      masked += j - i;
+    }
+    i = j;
+  }
+  if (masked == n) std::fill(mask.begin(), mask.end(), 0.0);
+  const std::size_t total = n + 2 * how.reflect;
+  const double pi = std::acos(-1.0);
+  std::fill(out, out + n, 0.0);
+  for (std::size_t i = 0; i < n;) {
+    if (mask[i] != 0.0) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < n && mask[j] == 0.0) ++j;
+    const std::size_t k = j - i;
+    double mean = 0.0;
+    for (std::size_t q = i; q < j; ++q) mean += lg[q];
+    mean /= static_cast<double>(k);
+    seg.resize(k);
+    for (std::size_t q = 0; q < k; ++q) seg[q] = mean - lg[i + q];
+    band_segment(seg.data(), k, how.reflect, total, how.fs_hz, how.lo, how.hi, padded, filtered,
+                 out + i);
+    // Ends that meet a gap fall smoothly to 0 (a cut there would spread power over the band).
+    const std::size_t t = std::min(how.taper, k / 2);
+    for (std::size_t q = 0; q < t; ++q) {
+      const double w = 0.5 - 0.5 * std::cos(pi * (static_cast<double>(q) + 0.5) /
+                                             static_cast<double>(t));
+      if (i > 0) out[i + q] *= w;
+      if (j < n) out[j - 1 - q] *= w;
+    }
+    i = j;
+  }
+}
+
 }  // namespace
 
 void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
@@ -227,7 +288,7 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
   std::vector<double>& filtered = *filtered_lease;
   std::vector<double>& dev = *dev_lease;
   std::vector<double>& mask = *mask_lease;  // 1.0: a transient sample (a gap in the pulse)
-  std::vector<double>& big = *big_lease;    // 1.0: change i -> i + 1 belongs to a transient
+  std::vector<double>& big = *big_lease;    // 1.0: change i -> i + 1 is a transient; later the grown mask
   lg.resize(n);
   d.resize(n - 1);
   mask.assign(n, 0.0);
@@ -265,57 +326,45 @@ void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, 
     const std::size_t b = std::min(n - 1, i + 1 + pad);
     for (std::size_t k = a; k <= b; ++k) mask[k] = 1.0;
   }
-  // Clean stretches too short to hold a period of the band's low edge are gaps too.
-  const auto min_seg = std::max<std::size_t>(
-      4, static_cast<std::size_t>(std::nearbyint(kMonoMinSegmentS * fs_hz)));
-  std::size_t masked = 0;
-  for (std::size_t i = 0; i < n;) {
-    if (mask[i] != 0.0) {
-      ++masked;
-      ++i;
-      continue;
+  const Segmenting how{
+      std::max<std::size_t>(4, static_cast<std::size_t>(std::nearbyint(kMonoMinSegmentS * fs_hz))),
+      std::min(static_cast<std::size_t>(std::nearbyint(2.0 * fs_hz / f_lo_hz)), n - 1),
+      static_cast<std::size_t>(std::nearbyint(kMonoTaperS * fs_hz)), fs_hz, f_lo_hz, f_hi_hz};
+  filter_segments(lg, mask, how, seg, padded, filtered, out);
+  // What the change test cannot see (a dip of a frame or two that a codec or the noise spreads
+  // over a few changes) shows in the filtered pulse: samples beyond kMonoResidualSigmas robust
+  // SDs of the pulse are taken out too (widened by kMonoResidualPadS) and the stretches filtered
+  // again, while the gaps stay under kMonoMaxGapShare of the window.
+  const auto pad_out = static_cast<std::size_t>(std::nearbyint(kMonoResidualPadS * fs_hz));
+  for (int pass = 0; pass < kMonoResidualPasses; ++pass) {
+    dev.clear();
+    std::size_t gaps = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (mask[i] == 0.0) {
+        dev.push_back(out[i]);
+      } else {
+        ++gaps;
+      }
     }
-    std::size_t j = i;
-    while (j < n && mask[j] == 0.0) ++j;
-    if (j - i < min_seg && !(i == 0 && j == n)) {
-      for (std::size_t k = i; k < j; ++k) mask[k] = 1.0;
-      masked += j - i;
+    if (dev.empty()) break;
+    const double centre = median_of(dev);
+    for (double& v : dev) v = std::abs(v - centre);
+    const double spread = 1.4826 * median_of(dev);
+    if (!(spread > 0.0)) break;
+    big.assign(mask.begin(), mask.end());  // the grown mask
+    for (std::size_t i = 0; i < n; ++i) {
+      if (mask[i] != 0.0 || !(std::abs(out[i] - centre) > kMonoResidualSigmas * spread)) continue;
+      const std::size_t a = i >= pad_out ? i - pad_out : 0;
+      const std::size_t b = std::min(n - 1, i + pad_out);
+      for (std::size_t k = a; k <= b; ++k) big[k] = 1.0;
     }
-    i = j;
-  }
-  // No clean segment at all: the window as one piece (its evidence will say how poor it is).
-  if (masked == n) std::fill(mask.begin(), mask.end(), 0.0);
-  const std::size_t m = std::min(
-      static_cast<std::size_t>(std::nearbyint(2.0 * fs_hz / f_lo_hz)), n - 1);
-  const std::size_t total = n + 2 * m;
-  const auto taper = static_cast<std::size_t>(std::nearbyint(kMonoTaperS * fs_hz));
-  const double pi = std::acos(-1.0);
-  std::fill(out, out + n, 0.0);
-  for (std::size_t i = 0; i < n;) {
-    if (mask[i] != 0.0) {
-      ++i;
-      continue;
+    std::size_t grown = 0;
+    for (double v : big) grown += v != 0.0 ? 1 : 0;
+    if (grown == gaps || static_cast<double>(grown) > kMonoMaxGapShare * static_cast<double>(n)) {
+      break;
     }
-    std::size_t j = i;
-    while (j < n && mask[j] == 0.0) ++j;
-    // The segment's relative change against its own level (a turned face or a hand sits at
-    // another level), rising with blood volume.
-    const std::size_t k = j - i;
-    double mean = 0.0;
-    for (std::size_t q = i; q < j; ++q) mean += lg[q];
-    mean /= static_cast<double>(k);
-    seg.resize(k);
-    for (std::size_t q = 0; q < k; ++q) seg[q] = mean - lg[i + q];
-    band_segment(seg.data(), k, m, total, fs_hz, f_lo_hz, f_hi_hz, padded, filtered, out + i);
-    // Ends that meet a gap fall smoothly to 0 (a cut there would spread power over the band).
-    const std::size_t t = std::min(taper, k / 2);
-    for (std::size_t q = 0; q < t; ++q) {
-      const double w = 0.5 - 0.5 * std::cos(pi * (static_cast<double>(q) + 0.5) /
-                                             static_cast<double>(t));
-      if (i > 0) out[i + q] *= w;
-      if (j < n) out[j - 1 - q] *= w;
-    }
-    i = j;
+    mask.swap(big);
+    filter_segments(lg, mask, how, seg, padded, filtered, out);
   }
 }
 

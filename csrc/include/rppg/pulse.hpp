@@ -39,8 +39,13 @@ void pulse_pos(const double* rgb, std::size_t n, std::size_t window, double* out
 /// own (odd reflection at its ends, like the window's), and its ends that meet a gap taper to 0
 /// over kMonoTaperS. Transient samples and clean segments shorter than kMonoMinSegmentS are 0
 /// in `out` (a gap, not an interpolation that would leave a step for the band-pass to ring on).
-/// A window without any clean segment is taken whole. Temporaries are per-thread scratch, and every segment is filtered at the window's
-/// padded length, so repeated windows of one length allocate nothing.
+/// What the change test misses (a dip of a frame or two that noise or a codec spreads over
+/// several changes) shows in the filtered pulse: samples beyond kMonoResidualSigmas robust
+/// standard deviations of the pulse's clean samples, widened by kMonoResidualPadS, become gaps
+/// too and the segments are filtered again, up to kMonoResidualPasses times while the gaps stay
+/// under kMonoMaxGapShare of the window. A window without any clean segment is taken whole.
+/// Temporaries are per-thread scratch, and every segment is filtered at the window's padded
+/// length, so repeated windows of one length allocate nothing.
 void pulse_mono(const double* rgb, std::size_t n, double fs_hz, double f_lo_hz, double f_hi_hz,
                 double* out, const unsigned char* known_steps = nullptr);
 
@@ -49,5 +54,9 @@ inline constexpr double kMonoTransientLowSigmas = 2.0;
 inline constexpr double kMonoTransientPadS = 0.2;
 inline constexpr double kMonoMinSegmentS = 1.5;
 inline constexpr double kMonoTaperS = 0.25;
+inline constexpr double kMonoResidualSigmas = 4.0;
+inline constexpr double kMonoResidualPadS = 0.25;
+inline constexpr int kMonoResidualPasses = 5;
+inline constexpr double kMonoMaxGapShare = 0.6;
 
 }  // namespace rppg
