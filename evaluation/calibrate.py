@@ -46,6 +46,7 @@ def _inputs(r: ReadingRecord) -> ConfidenceInputs:
         harmonic_ratio=r.harmonic_ratio,
         motion_share=r.motion_share,
         classical_share=r.classical_share,
+        classical_harmonic_ratio=r.classical_harmonic_ratio,
     )
 
 
@@ -89,6 +90,7 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         harmonic_coef=round(float(w[5]), 4),
         motion_coef=round(float(w[6]), 4),
         classical_coef=round(float(w[7]), 4),
+        classical_harmonic_coef=round(float(w[8]), 4),
     )
 
 

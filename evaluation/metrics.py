@@ -51,6 +51,7 @@ class ReadingRecord:
     harmonic_ratio: float
     motion_share: float
     classical_share: float = math.nan
+    classical_harmonic_ratio: float = math.nan
 
     @property
     def has_pulse(self) -> bool:

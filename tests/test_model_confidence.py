@@ -69,7 +69,9 @@ def test_a_true_pulse_keeps_its_confidence(clips: dict[str, Path], method: str) 
     """The other side: the cross-check must not take the confidence of right readings away."""
     readings = _readings(clips["pulse"], method)
     truth = clip_truth(PULSE)
-    errors = [abs(r.bpm - truth.mean_bpm(r.window_end_s - r.window_s, r.window_end_s)) for r in readings]
+    errors = [
+        abs(r.bpm - truth.mean_bpm(r.window_end_s - r.window_s, r.window_end_s)) for r in readings
+    ]
     conf = np.array([r.confidence for r in readings])
     assert float(np.mean(errors)) < 3.0
     assert float(np.median(conf)) >= 0.6, f"{method}: median confidence {np.median(conf):.2f}"

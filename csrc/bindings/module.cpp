@@ -250,7 +250,8 @@ py::dict chain_analysis(const rppg::Analysis& a) {
   const rppg::Evidence& e = a.evidence;
   d["evidence"] = py::make_tuple(e.snr_db, e.irrelevant_power_ratio, e.face_fraction, e.box_moves,
                                  e.window_fraction, e.edge_distance_bpm, e.reference_share,
-                                 e.harmonic_ratio, e.motion_share, e.classical_share);
+                                 e.harmonic_ratio, e.motion_share, e.classical_share,
+                                 e.classical_harmonic_ratio);
   d["confidence"] = a.confidence;
   d["status"] = rppg::status_name(a.status);
   d["waveform"] = chain_copy(a.waveform, a.waveform_size, 0);
@@ -268,6 +269,8 @@ void bind_pulse_chain(py::module_& m) {
       .def_readwrite("harmonic_coef", &rppg::ConfidenceCoefficients::harmonic_coef)
       .def_readwrite("motion_coef", &rppg::ConfidenceCoefficients::motion_coef)
       .def_readwrite("classical_coef", &rppg::ConfidenceCoefficients::classical_coef)
+      .def_readwrite("classical_harmonic_coef",
+                     &rppg::ConfidenceCoefficients::classical_harmonic_coef)
       .def_readwrite("edge_margin_bpm", &rppg::ConfidenceCoefficients::edge_margin_bpm)
       .def_readwrite("ipr_knee", &rppg::ConfidenceCoefficients::ipr_knee)
       .def_readwrite("snr_floor_db", &rppg::ConfidenceCoefficients::snr_floor_db);
@@ -290,33 +293,35 @@ void bind_pulse_chain(py::module_& m) {
       "pulse_confidence",
       [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
          double edge_distance_bpm, double reference_share, double harmonic_ratio,
-         double motion_share, double classical_share, const rppg::ConfidenceCoefficients& c) {
+         double motion_share, double classical_share, double classical_harmonic_ratio,
+         const rppg::ConfidenceCoefficients& c) {
         rppg::Evidence e{snr_db,          ipr,            face_fraction,
                          box_moves,       window_fraction, edge_distance_bpm,
                          reference_share, harmonic_ratio,  motion_share,
-                         classical_share};
+                         classical_share, classical_harmonic_ratio};
         return rppg::confidence(e, c);
       },
       py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
       py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
       py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
-      py::arg("classical_share"), py::arg("coefficients"));
+      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("coefficients"));
 
   m.def(
       "pulse_confidence_logit",
       [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
          double edge_distance_bpm, double reference_share, double harmonic_ratio,
-         double motion_share, double classical_share, const rppg::ConfidenceCoefficients& c) {
+         double motion_share, double classical_share, double classical_harmonic_ratio,
+         const rppg::ConfidenceCoefficients& c) {
         rppg::Evidence e{snr_db,          ipr,            face_fraction,
                          box_moves,       window_fraction, edge_distance_bpm,
                          reference_share, harmonic_ratio,  motion_share,
-                         classical_share};
+                         classical_share, classical_harmonic_ratio};
         return rppg::confidence_logit(e, c);
       },
       py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
       py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
       py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
-      py::arg("classical_share"), py::arg("coefficients"));
+      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("coefficients"));
 
   // rppg_sdk.illumination: (T, C) C-contiguous arrays, validated there.
   m.def(

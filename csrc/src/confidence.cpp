@@ -13,16 +13,20 @@ constexpr double kTypicalPulseRatio = 0.1;
 
 // Same argument order as Python's min(max(x, lo), hi), so a NaN passes through the same way.
 double clip(double x, double lo, double hi) { return std::min(std::max(x, lo), hi); }
+
+// Decades from a pulse's typical harmonic ratio (0 without evidence): flicker lies far below
+// it, broadband noise above it.
+double harmonic_distance(double harmonic_ratio) {
+  const double ratio = std::isfinite(harmonic_ratio) ? harmonic_ratio : kTypicalPulseRatio;
+  return std::min(std::abs(std::log10(std::max(ratio, 1e-3) / kTypicalPulseRatio)), 3.0);
+}
 }  // namespace
 
 double confidence_logit(const Evidence& x, const ConfidenceCoefficients& c) noexcept {
   const double snr = clip(x.snr_db, kSnrLoDb, kSnrHiDb);
   const double ipr = clip(x.irrelevant_power_ratio, 0.0, 1.0);
   const double ref = clip(x.reference_share, 0.0, 1.0);
-  const double ratio = std::isfinite(x.harmonic_ratio) ? x.harmonic_ratio : kTypicalPulseRatio;
-  // Decades from a pulse's typical ratio: flicker lies far below it, broadband noise above it.
-  const double harm =
-      std::min(std::abs(std::log10(std::max(ratio, 1e-3) / kTypicalPulseRatio)), 3.0);
+  const double harm = harmonic_distance(x.harmonic_ratio);
   const double motion = clip(x.motion_share, 0.0, 1.0);
   const double moves = static_cast<double>(std::max(0, x.box_moves));
   // Not measured (NaN) adds nothing: the methods that never measure it have no coefficient.
@@ -30,7 +34,8 @@ double confidence_logit(const Evidence& x, const ConfidenceCoefficients& c) noex
       std::isfinite(x.classical_share) ? clip(x.classical_share, 0.0, 1.0) : 0.0;
   return c.intercept + c.snr_coef * snr + c.ipr_coef * ipr + c.reference_coef * ref +
          c.move_coef * moves + c.harmonic_coef * harm + c.motion_coef * motion +
-         c.classical_coef * classical;
+         c.classical_coef * classical +
+         c.classical_harmonic_coef * harmonic_distance(x.classical_harmonic_ratio);
 }
 
 double confidence(const Evidence& x, const ConfidenceCoefficients& c) noexcept {

@@ -119,6 +119,9 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
       w.classical == nullptr
           ? std::numeric_limits<double>::quiet_NaN()
           : power_share_at(w.classical, w.n, 1, bpm, spectral, false, ws_);
+  e.classical_harmonic_ratio = w.classical == nullptr
+                                   ? std::numeric_limits<double>::quiet_NaN()
+                                   : harmonic_ratio(w.classical, w.n, w.fs_hz, bpm);
   r.confidence = confidence(e, coefficients);
   r.status = r.confidence >= c.low_quality_confidence ? ReadingStatus::Ok
                                                       : ReadingStatus::LowQuality;

@@ -112,7 +112,9 @@ class PulseAnalyzer:
             if window.classical is None
             else np.ascontiguousarray(window.classical, np.float64),
         )
-        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion, classical) = r["evidence"]
+        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion, classical, c_harmonic) = r[
+            "evidence"
+        ]
         evidence = ConfidenceInputs(
             snr_db=snr,
             irrelevant_power_ratio=ipr,
@@ -124,6 +126,7 @@ class PulseAnalyzer:
             harmonic_ratio=harmonic,
             motion_share=motion,
             classical_share=classical,
+            classical_harmonic_ratio=c_harmonic,
         )
         conf = float(r["confidence"]) if core_model is model else float(model(evidence))
         status = (

@@ -21,7 +21,9 @@ fitted per pulse method (:class:`ConfidenceModel`):
   on the same skin, ``"mono"`` on one channel) lies at the model's rate. A network can draw a
   clean, pulse-shaped wave from a lamp's rhythm or from noise, so the model's own output
   cannot say it is wrong; the skin's colour change, read by a method that cannot hallucinate,
-  shows little power at such a rate.
+  shows little power at such a rate. And the **classical harmonic ratio** at the model's rate:
+  a network's output is smooth whatever it was shown, so its own harmonics say little, but in
+  the skin's colour a lamp's flicker is a bare sinusoid and a pulse is not.
 
 Four terms multiply the logistic and are not fitted: an SNR floor (below -2 dB, where chance
 peaks of noise reach, no confidence), the irrelevant power ratio past 0.5 (a pulse keeps most
@@ -99,6 +101,9 @@ class ConfidenceInputs:
         Learned models: share of a classical pulse's (POS on the same skin; ``"mono"`` on one
         channel) in-band power at the model's rate, 0..1; ``nan`` where not measured
         (classical methods: it would be their own pulse).
+    classical_harmonic_ratio
+        Learned models: that classical pulse's power around twice the model's rate over the
+        power around it (``nan``: not measured, or twice the rate past Nyquist).
     """
 
     snr_db: float
@@ -111,22 +116,32 @@ class ConfidenceInputs:
     harmonic_ratio: float = math.nan
     motion_share: float = 0.0
     classical_share: float = math.nan
+    classical_harmonic_ratio: float = math.nan
 
-    def features(self) -> tuple[float, float, float, float, float, float, float]:
+    def features(self) -> tuple[float, float, float, float, float, float, float, float]:
         """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, the harmonic
         ratio's distance in decades from a pulse's typical 0.1 (clipped to 3; 0 where there is
-        no evidence), the motion share and the classical share (0 where not measured)."""
+        no evidence), the motion share, the classical share (0 where not measured) and the
+        classical harmonic ratio's distance like the harmonic ratio's."""
         snr = min(max(self.snr_db, _SNR_RANGE_DB[0]), _SNR_RANGE_DB[1])
         ipr = min(max(self.irrelevant_power_ratio, 0.0), 1.0)
         ref = min(max(self.reference_share, 0.0), 1.0)
-        ratio = self.harmonic_ratio if math.isfinite(self.harmonic_ratio) else _TYPICAL_PULSE_RATIO
-        # Distance in decades from a pulse's typical ratio: a bare sinusoid (flicker, a codec's
-        # beat) lies far below it, broadband noise (equal power everywhere) far above it.
-        harm = min(abs(math.log10(max(ratio, 1e-3) / _TYPICAL_PULSE_RATIO)), 3.0)
+        harm = _harmonic_distance(self.harmonic_ratio)
         motion = min(max(self.motion_share, 0.0), 1.0)
         share = self.classical_share
         classical = min(max(share, 0.0), 1.0) if math.isfinite(share) else 0.0
-        return snr, ipr, ref, float(max(0, self.box_moves)), harm, motion, classical
+        moves = float(max(0, self.box_moves))
+        return (
+            snr, ipr, ref, moves, harm, motion, classical,
+            _harmonic_distance(self.classical_harmonic_ratio),
+        )  # fmt: skip
+
+
+def _harmonic_distance(ratio: float) -> float:
+    """Decades from a pulse's typical harmonic ratio, clipped to 3 (0 without evidence): a bare
+    sinusoid (flicker, a codec's beat) lies far below it, broadband noise far above it."""
+    r = ratio if math.isfinite(ratio) else _TYPICAL_PULSE_RATIO
+    return min(abs(math.log10(max(r, 1e-3) / _TYPICAL_PULSE_RATIO)), 3.0)
 
 
 @dataclass(frozen=True)
@@ -135,7 +150,8 @@ class ConfidenceModel:
 
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
     move_coef * box_moves + harmonic_coef * |log10(harmonic_ratio / 0.1)| + motion_coef *
-    motion_share + classical_coef * classical_share)`` times ``face_fraction``,
+    motion_share + classical_coef * classical_share + classical_harmonic_coef *
+    |log10(classical_harmonic_ratio / 0.1)|)`` times ``face_fraction``,
     ``window_fraction ** 2`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
     the fitted model of a method.
@@ -143,7 +159,7 @@ class ConfidenceModel:
     Parameters
     ----------
     intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef, motion_coef, \
-    classical_coef
+    classical_coef, classical_harmonic_coef
         Logistic coefficients (per dB of SNR, per unit of the ratios and shares, per
         re-alignment, per decade of the harmonic ratio from a pulse's typical 0.1).
     edge_margin_bpm
@@ -165,6 +181,7 @@ class ConfidenceModel:
     harmonic_coef: float = 0.0
     motion_coef: float = -4.0
     classical_coef: float = 0.0
+    classical_harmonic_coef: float = 0.0
     edge_margin_bpm: float = 4.0
     ipr_knee: float = 0.5
     snr_floor_db: float = -2.0
@@ -185,7 +202,7 @@ class ConfidenceModel:
 
 def _evidence(
     x: ConfidenceInputs,
-) -> tuple[float, float, float, int, float, float, float, float, float, float]:
+) -> tuple[float, float, float, int, float, float, float, float, float, float, float]:
     return (
         float(x.snr_db),
         float(x.irrelevant_power_ratio),
@@ -197,6 +214,7 @@ def _evidence(
         float(x.harmonic_ratio),
         float(x.motion_share),
         float(x.classical_share),
+        float(x.classical_harmonic_ratio),
     )
 
 

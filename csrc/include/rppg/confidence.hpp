@@ -21,6 +21,7 @@ struct ConfidenceCoefficients {
   double harmonic_coef = 0.0;   // per decade of the harmonic ratio from a pulse's typical 0.1
   double motion_coef = -4.0;    // per unit of the head motion's power share at the rate
   double classical_coef = 0.0;  // per unit of a classical pulse's power share at the rate
+  double classical_harmonic_coef = 0.0;  // per decade of that pulse's harmonic ratio from 0.1
   double edge_margin_bpm = 4.0; // rates closer than this to a band edge lose confidence
   double ipr_knee = 0.5;        // past this IPR the confidence falls linearly to 0 at 1
   double snr_floor_db = -2.0;   // at and below this SNR no confidence, full 3 dB above it
@@ -42,6 +43,10 @@ struct Evidence {
   // rhythm or from noise; the skin's own colour change then shows little at that rate.
   // NaN: not measured (classical methods: it would be their own pulse).
   double classical_share = std::numeric_limits<double>::quiet_NaN();
+  // The classical pulse's harmonic ratio at the model's rate: a network's output is smooth
+  // whatever its input, so its own harmonics say little; in the skin's colour a lamp's flicker
+  // is a bare sinusoid and a pulse is not. NaN: not measured.
+  double classical_harmonic_ratio = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The logistic's argument (before clipping to +-50).
