@@ -230,9 +230,9 @@ def test_monitor_heart_rate_on_a_cabin_clip(cabin_clip: object) -> None:
     ]
     est, true = np.array(pairs).T
     mae = float(np.mean(np.abs(est - true)))
-    # The held-out scenes of `python -m evaluation.cabin` give 3.5 bpm with head turns; this one
-    # turn inside a 24 bpm rise in 10 s (the window lags such a rise) gives about 4.
-    bound = 5.0
+    # The held-out scenes of `python -m evaluation.cabin` give 1.5 bpm with head turns; this one
+    # turn inside a 24 bpm rise in 10 s gives 1.9 (4 while transients were bridged, not gaps).
+    bound = 3.0
     assert len(pairs) >= 12
     assert mae <= bound, (mae, est, true)
     # The truth moves by 24 bpm: no constant answer comes near the bound.
