@@ -33,6 +33,22 @@ RIDGE = 0.01
 NO_PULSE_WEIGHT = 10.0
 MIN_OWN_READINGS = 100
 BANDS = ((0.0, 0.3), (0.3, 0.6), (0.6, 0.8), (0.8, 1.01))
+#: The direction each feature of ``ConfidenceInputs.features()`` may push the confidence, by
+#: the physics: more SNR and more of a classical pulse at the rate raise it; out-of-band power,
+#: the surround or the head moving at the rate, box re-alignments and a harmonic ratio unlike a
+#: pulse's lower it. A fit on a hundred readings can otherwise learn a sign from a coincidence
+#: of its few clips (a nod at the rate raising the confidence), which no other video shares.
+SIGNS: tuple[tuple[float | None, float | None], ...] = (
+    (0.0, None),  # SNR
+    (None, 0.0),  # irrelevant power ratio
+    (None, 0.0),  # reference share
+    (None, 0.0),  # box moves
+    (None, 0.0),  # harmonic ratio's distance from a pulse's
+    (None, 0.0),  # motion share
+    (0.0, None),  # classical share
+    (None, 0.0),  # classical harmonic ratio's distance
+    (None, 0.0),  # pulse signature's angle from a blood-volume pulse's
+)
 
 
 def _inputs(r: ReadingRecord) -> ConfidenceInputs:
@@ -47,6 +63,7 @@ def _inputs(r: ReadingRecord) -> ConfidenceInputs:
         motion_share=r.motion_share,
         classical_share=r.classical_share,
         classical_harmonic_ratio=r.classical_harmonic_ratio,
+        signature_deg=r.signature_deg,
     )
 
 
@@ -79,7 +96,9 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         grad[1:] += 2.0 * RIDGE * w[1:]
         return nll, grad
 
-    res = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
+    res = minimize(
+        loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", bounds=[(None, None), *SIGNS]
+    )
     w = res.x / scale
     return ConfidenceModel(
         intercept=round(float(w[0]), 4),
@@ -91,6 +110,7 @@ def fit_method(records: Sequence[ReadingRecord]) -> ConfidenceModel:
         motion_coef=round(float(w[6]), 4),
         classical_coef=round(float(w[7]), 4),
         classical_harmonic_coef=round(float(w[8]), 4),
+        signature_coef=round(float(w[9]), 4),
     )
 
 

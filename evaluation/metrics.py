@@ -52,6 +52,7 @@ class ReadingRecord:
     motion_share: float
     classical_share: float = math.nan
     classical_harmonic_ratio: float = math.nan
+    signature_deg: float = math.nan
 
     @property
     def has_pulse(self) -> bool:

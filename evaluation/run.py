@@ -89,6 +89,7 @@ def _record(
         motion_share=float(ev.motion_share) if ev else 0.0,
         classical_share=float(ev.classical_share) if ev else math.nan,
         classical_harmonic_ratio=float(ev.classical_harmonic_ratio) if ev else math.nan,
+        signature_deg=float(ev.signature_deg) if ev else math.nan,
     )
 
 

@@ -25,6 +25,7 @@ def _rec(bpm: float, truth: float, snr: float, conf: float = 0.5, **kw: float) -
         irrelevant_power_ratio=0.2, input_channels=3, method_used="pos", box_moves=0,
         window_fraction=1.0, edge_distance_bpm=30.0, reference_share=0.0, harmonic_ratio=0.1,
         motion_share=0.0, classical_share=0.7, classical_harmonic_ratio=0.12,
+        signature_deg=11.0,
     )  # fmt: skip
     base.update(kw)
     return ReadingRecord(**base)  # type: ignore[arg-type]

@@ -150,10 +150,11 @@ def test_core_logit_is_the_fitted_features_form() -> None:
     form ``evaluation.calibrate`` fits in Python."""
     rng = np.random.default_rng(3)
     models = [calibrated_model(m) for m in ("pos", "chrom", "green", "mono", "physnet", "x")]
-    for m in [*models, ConfidenceModel(classical_coef=2.5, classical_harmonic_coef=-1.5)]:
+    extra = ConfidenceModel(classical_coef=2.5, classical_harmonic_coef=-1.5, signature_coef=-0.1)
+    for m in [*models, extra]:
         coefs = np.array(
             [m.snr_coef, m.ipr_coef, m.reference_coef, m.move_coef, m.harmonic_coef,
-             m.motion_coef, m.classical_coef, m.classical_harmonic_coef]
+             m.motion_coef, m.classical_coef, m.classical_harmonic_coef, m.signature_coef]
         )  # fmt: skip
         for _ in range(50):
             x = ConfidenceInputs(
@@ -167,6 +168,7 @@ def test_core_logit_is_the_fitted_features_form() -> None:
                 motion_share=float(rng.uniform(0, 1)),
                 classical_share=float(rng.choice([rng.uniform(-0.1, 1.1), math.nan])),
                 classical_harmonic_ratio=float(rng.choice([rng.uniform(0, 2), math.nan])),
+                signature_deg=float(rng.choice([rng.uniform(-5, 100), math.nan])),
             )
             want = m.intercept + float(coefs @ np.array(x.features()))
             assert m.logit(x) == pytest.approx(want, abs=1e-12)

@@ -251,7 +251,7 @@ py::dict chain_analysis(const rppg::Analysis& a) {
   d["evidence"] = py::make_tuple(e.snr_db, e.irrelevant_power_ratio, e.face_fraction, e.box_moves,
                                  e.window_fraction, e.edge_distance_bpm, e.reference_share,
                                  e.harmonic_ratio, e.motion_share, e.classical_share,
-                                 e.classical_harmonic_ratio);
+                                 e.classical_harmonic_ratio, e.signature_deg);
   d["confidence"] = a.confidence;
   d["status"] = rppg::status_name(a.status);
   d["waveform"] = chain_copy(a.waveform, a.waveform_size, 0);
@@ -271,6 +271,7 @@ void bind_pulse_chain(py::module_& m) {
       .def_readwrite("classical_coef", &rppg::ConfidenceCoefficients::classical_coef)
       .def_readwrite("classical_harmonic_coef",
                      &rppg::ConfidenceCoefficients::classical_harmonic_coef)
+      .def_readwrite("signature_coef", &rppg::ConfidenceCoefficients::signature_coef)
       .def_readwrite("edge_margin_bpm", &rppg::ConfidenceCoefficients::edge_margin_bpm)
       .def_readwrite("ipr_knee", &rppg::ConfidenceCoefficients::ipr_knee)
       .def_readwrite("snr_floor_db", &rppg::ConfidenceCoefficients::snr_floor_db);
@@ -294,34 +295,36 @@ void bind_pulse_chain(py::module_& m) {
       [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
          double edge_distance_bpm, double reference_share, double harmonic_ratio,
          double motion_share, double classical_share, double classical_harmonic_ratio,
-         const rppg::ConfidenceCoefficients& c) {
+         double signature_deg, const rppg::ConfidenceCoefficients& c) {
         rppg::Evidence e{snr_db,          ipr,            face_fraction,
                          box_moves,       window_fraction, edge_distance_bpm,
                          reference_share, harmonic_ratio,  motion_share,
-                         classical_share, classical_harmonic_ratio};
+                         classical_share, classical_harmonic_ratio, signature_deg};
         return rppg::confidence(e, c);
       },
       py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
       py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
       py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
-      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("coefficients"));
+      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("signature_deg"),
+      py::arg("coefficients"));
 
   m.def(
       "pulse_confidence_logit",
       [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
          double edge_distance_bpm, double reference_share, double harmonic_ratio,
          double motion_share, double classical_share, double classical_harmonic_ratio,
-         const rppg::ConfidenceCoefficients& c) {
+         double signature_deg, const rppg::ConfidenceCoefficients& c) {
         rppg::Evidence e{snr_db,          ipr,            face_fraction,
                          box_moves,       window_fraction, edge_distance_bpm,
                          reference_share, harmonic_ratio,  motion_share,
-                         classical_share, classical_harmonic_ratio};
+                         classical_share, classical_harmonic_ratio, signature_deg};
         return rppg::confidence_logit(e, c);
       },
       py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
       py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
       py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
-      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("coefficients"));
+      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("signature_deg"),
+      py::arg("coefficients"));
 
   // rppg_sdk.illumination: (T, C) C-contiguous arrays, validated there.
   m.def(
@@ -414,7 +417,7 @@ void bind_pulse_chain(py::module_& m) {
           [](rppg::PulseAnalyzer& self, const Doubles& pulse, double fs_hz, double span_s,
              int box_moves, std::optional<Doubles> reference, std::optional<Doubles> motion,
              const rppg::ConfidenceCoefficients& coefficients, double face_fraction,
-             std::optional<Doubles> classical) {
+             std::optional<Doubles> classical, std::optional<Doubles> colour, bool colour_bgr) {
             rppg::PulseWindowView v;
             if (pulse.ndim() != 1) throw std::invalid_argument("pulse: expected a 1-D array");
             if (!(face_fraction >= 0.0 && face_fraction <= 1.0)) {
@@ -449,11 +452,20 @@ void bind_pulse_chain(py::module_& m) {
               }
               v.classical = classical->data();
             }
+            if (colour) {
+              if (colour->ndim() != 2 || colour->shape(1) != 3 ||
+                  static_cast<std::size_t>(colour->shape(0)) != v.n) {
+                throw std::invalid_argument("colour: expected (n, 3) rows, one per pulse sample");
+              }
+              v.colour = colour->data();
+              v.colour_bgr = colour_bgr;
+            }
             return chain_analysis(self.analyze(v, coefficients));
           },
           py::arg("pulse"), py::arg("fs_hz"), py::arg("span_s"), py::arg("box_moves"),
           py::arg("reference"), py::arg("motion"), py::arg("coefficients"),
-          py::arg("face_fraction") = 1.0, py::arg("classical") = py::none())
+          py::arg("face_fraction") = 1.0, py::arg("classical") = py::none(),
+          py::arg("colour") = py::none(), py::arg("colour_bgr") = false)
       .def("reset", &rppg::PulseAnalyzer::reset);
 
   py::class_<rppg::PulseWindowBuilder>(m, "PulseWindowBuilder")

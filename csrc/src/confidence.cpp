@@ -35,7 +35,9 @@ double confidence_logit(const Evidence& x, const ConfidenceCoefficients& c) noex
   return c.intercept + c.snr_coef * snr + c.ipr_coef * ipr + c.reference_coef * ref +
          c.move_coef * moves + c.harmonic_coef * harm + c.motion_coef * motion +
          c.classical_coef * classical +
-         c.classical_harmonic_coef * harmonic_distance(x.classical_harmonic_ratio);
+         c.classical_harmonic_coef * harmonic_distance(x.classical_harmonic_ratio) +
+         c.signature_coef * (std::isfinite(x.signature_deg) ? clip(x.signature_deg, 0.0, 90.0)
+                                                            : 0.0);
 }
 
 double confidence(const Evidence& x, const ConfidenceCoefficients& c) noexcept {

@@ -83,6 +83,36 @@ double PulseAnalyzer::harmonic_ratio(const double* pulse, std::size_t n, double 
   return p1 > 0 ? p2 / p1 : std::numeric_limits<double>::quiet_NaN();
 }
 
+double PulseAnalyzer::signature_deg(const double* colour, bool bgr, std::size_t n, double fs,
+                                    double bpm) {
+  // The PBV signature (normalised R, G, B amplitudes of a pulse under white light).
+  constexpr double kPbv[3] = {0.33, 0.77, 0.53};
+  const double norm = std::sqrt(kPbv[0] * kPbv[0] + kPbv[1] * kPbv[1] + kPbv[2] * kPbv[2]);
+  const double f0 = bpm / 60.0;
+  const double hw = config_.snr_halfwidth_bpm / 60.0;
+  double amp[3] = {0.0, 0.0, 0.0};
+  ws_.a.resize(n);
+  for (int rgb = 0; rgb < 3; ++rgb) {
+    const std::size_t col = bgr ? static_cast<std::size_t>(2 - rgb) : static_cast<std::size_t>(rgb);
+    double mean = 0.0;
+    for (std::size_t i = 0; i < n; ++i) mean += colour[3 * i + col];
+    mean /= static_cast<double>(n);
+    if (!(mean > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+    // Relative change: a channel's pulse is a fraction of its own level.
+    for (std::size_t i = 0; i < n; ++i) ws_.a[i] = colour[3 * i + col] / mean - 1.0;
+    detail::spectrum_into(ws_.a.data(), n, spectral_for(config_, fs, -1.0), freqs_, power_);
+    double p = 0.0;
+    for (std::size_t k = 0; k < freqs_.size(); ++k) {
+      if (std::abs(freqs_[k] - f0) <= hw) p += power_[k];
+    }
+    amp[rgb] = std::sqrt(std::max(p, 0.0));
+  }
+  const double len = std::sqrt(amp[0] * amp[0] + amp[1] * amp[1] + amp[2] * amp[2]);
+  if (!(len > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  const double cosine = (amp[0] * kPbv[0] + amp[1] * kPbv[1] + amp[2] * kPbv[2]) / (len * norm);
+  return std::acos(std::min(1.0, std::max(-1.0, cosine))) * 180.0 / 3.14159265358979323846;
+}
+
 const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
                                        const ConfidenceCoefficients& coefficients) {
   if (w.pulse == nullptr || w.n == 0) throw std::invalid_argument("pulse: expected samples");
@@ -122,6 +152,9 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
   e.classical_harmonic_ratio = w.classical == nullptr
                                    ? std::numeric_limits<double>::quiet_NaN()
                                    : harmonic_ratio(w.classical, w.n, w.fs_hz, bpm);
+  e.signature_deg = w.colour == nullptr
+                        ? std::numeric_limits<double>::quiet_NaN()
+                        : signature_deg(w.colour, w.colour_bgr, w.n, w.fs_hz, bpm);
   r.confidence = confidence(e, coefficients);
   r.status = r.confidence >= c.low_quality_confidence ? ReadingStatus::Ok
                                                       : ReadingStatus::LowQuality;

@@ -104,6 +104,10 @@ const Reading* PulseMonitor::push(double timestamp_s, const double* roi_mean,
   view.reference_channels = view.reference ? config_.channels : 0;
   view.motion = builder_.motion();
   view.motion_channels = 2;
+  if (config_.channels == 3) {  // the pulse-signature evidence of colour video
+    view.colour = builder_.traces();
+    view.colour_bgr = config_.bgr;
+  }
   const Analysis& a = analyzer_.analyze(view, config_.confidence);
   r.status = a.status;
   r.bpm = a.tracked.bpm;

@@ -99,6 +99,13 @@ class PulseAnalyzer:
         # The fitted form runs in C++; a subclass (someone's own model) is called below instead.
         core_model = model if type(model) is ConfidenceModel else ConfidenceModel()
         span = window.span_s
+        # The pulse-signature evidence: the skin's colour traces (BGR, the crops' order).
+        traces = window.traces
+        colour = (
+            np.ascontiguousarray(traces, np.float64)
+            if traces is not None and traces.ndim == 2 and traces.shape[1] == 3
+            else None
+        )
         r = self._impl.analyze(
             np.ascontiguousarray(window.pulse, dtype=np.float64),
             float(window.fs_hz),
@@ -111,10 +118,11 @@ class PulseAnalyzer:
             None
             if window.classical is None
             else np.ascontiguousarray(window.classical, np.float64),
+            colour,
+            True,  # crops are BGR
         )
-        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion, classical, c_harmonic) = r[
-            "evidence"
-        ]
+        (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion, classical, c_harmonic,
+         signature) = r["evidence"]  # fmt: skip
         evidence = ConfidenceInputs(
             snr_db=snr,
             irrelevant_power_ratio=ipr,
@@ -127,6 +135,7 @@ class PulseAnalyzer:
             motion_share=motion,
             classical_share=classical,
             classical_harmonic_ratio=c_harmonic,
+            signature_deg=signature,
         )
         conf = float(r["confidence"]) if core_model is model else float(model(evidence))
         status = (

@@ -24,6 +24,10 @@ fitted per pulse method (:class:`ConfidenceModel`):
   shows little power at such a rate. And the **classical harmonic ratio** at the model's rate:
   a network's output is smooth whatever it was shown, so its own harmonics say little, but in
   the skin's colour a lamp's flicker is a bare sinusoid and a pulse is not.
+* **Pulse signature** (colour video): the angle between how much R, G and B change at the
+  reported rate (each relative to its level) and how blood changes them: haemoglobin absorbs
+  green most and red least, the PBV signature 0.33, 0.77, 0.53 (de Haan & van Leest 2014). A
+  lamp's flicker changes the channels by its tint, noise about equally.
 
 Four terms multiply the logistic and are not fitted: an SNR floor (below -2 dB, where chance
 peaks of noise reach, no confidence), the irrelevant power ratio past 0.5 (a pulse keeps most
@@ -104,6 +108,9 @@ class ConfidenceInputs:
     classical_harmonic_ratio
         Learned models: that classical pulse's power around twice the model's rate over the
         power around it (``nan``: not measured, or twice the rate past Nyquist).
+    signature_deg
+        Colour video: degrees between the relative R, G, B change at the reported rate and a
+        blood-volume pulse's (PBV: 0.33, 0.77, 0.53); ``nan`` for one channel.
     """
 
     snr_db: float
@@ -117,12 +124,14 @@ class ConfidenceInputs:
     motion_share: float = 0.0
     classical_share: float = math.nan
     classical_harmonic_ratio: float = math.nan
+    signature_deg: float = math.nan
 
-    def features(self) -> tuple[float, float, float, float, float, float, float, float]:
+    def features(self) -> tuple[float, float, float, float, float, float, float, float, float]:
         """The fitted model's inputs: clipped SNR, IPR, reference share, box moves, the harmonic
         ratio's distance in decades from a pulse's typical 0.1 (clipped to 3; 0 where there is
-        no evidence), the motion share, the classical share (0 where not measured) and the
-        classical harmonic ratio's distance like the harmonic ratio's."""
+        no evidence), the motion share, the classical share (0 where not measured), the
+        classical harmonic ratio's distance like the harmonic ratio's and the pulse signature's
+        angle (0..90 degrees; 0 where not measured)."""
         snr = min(max(self.snr_db, _SNR_RANGE_DB[0]), _SNR_RANGE_DB[1])
         ipr = min(max(self.irrelevant_power_ratio, 0.0), 1.0)
         ref = min(max(self.reference_share, 0.0), 1.0)
@@ -131,9 +140,11 @@ class ConfidenceInputs:
         share = self.classical_share
         classical = min(max(share, 0.0), 1.0) if math.isfinite(share) else 0.0
         moves = float(max(0, self.box_moves))
+        sig = self.signature_deg
+        signature = min(max(sig, 0.0), 90.0) if math.isfinite(sig) else 0.0
         return (
             snr, ipr, ref, moves, harm, motion, classical,
-            _harmonic_distance(self.classical_harmonic_ratio),
+            _harmonic_distance(self.classical_harmonic_ratio), signature,
         )  # fmt: skip
 
 
@@ -151,7 +162,8 @@ class ConfidenceModel:
     ``sigmoid(intercept + snr_coef * snr_db + ipr_coef * ipr + reference_coef * share +
     move_coef * box_moves + harmonic_coef * |log10(harmonic_ratio / 0.1)| + motion_coef *
     motion_share + classical_coef * classical_share + classical_harmonic_coef *
-    |log10(classical_harmonic_ratio / 0.1)|)`` times ``face_fraction``,
+    |log10(classical_harmonic_ratio / 0.1)| + signature_coef * signature_deg)`` times
+    ``face_fraction``,
     ``window_fraction ** 2`` and the
     band-edge term. The defaults are a hand-set starting point; :func:`calibrated_model` gives
     the fitted model of a method.
@@ -159,7 +171,7 @@ class ConfidenceModel:
     Parameters
     ----------
     intercept, snr_coef, ipr_coef, reference_coef, move_coef, harmonic_coef, motion_coef, \
-    classical_coef, classical_harmonic_coef
+    classical_coef, classical_harmonic_coef, signature_coef
         Logistic coefficients (per dB of SNR, per unit of the ratios and shares, per
         re-alignment, per decade of the harmonic ratio from a pulse's typical 0.1).
     edge_margin_bpm
@@ -182,6 +194,7 @@ class ConfidenceModel:
     motion_coef: float = -4.0
     classical_coef: float = 0.0
     classical_harmonic_coef: float = 0.0
+    signature_coef: float = 0.0
     edge_margin_bpm: float = 4.0
     ipr_knee: float = 0.5
     snr_floor_db: float = -2.0
@@ -202,7 +215,7 @@ class ConfidenceModel:
 
 def _evidence(
     x: ConfidenceInputs,
-) -> tuple[float, float, float, int, float, float, float, float, float, float, float]:
+) -> tuple[float, float, float, int, float, float, float, float, float, float, float, float]:
     return (
         float(x.snr_db),
         float(x.irrelevant_power_ratio),
@@ -215,6 +228,7 @@ def _evidence(
         float(x.motion_share),
         float(x.classical_share),
         float(x.classical_harmonic_ratio),
+        float(x.signature_deg),
     )
 
 

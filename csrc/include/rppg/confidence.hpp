@@ -22,6 +22,7 @@ struct ConfidenceCoefficients {
   double motion_coef = -4.0;    // per unit of the head motion's power share at the rate
   double classical_coef = 0.0;  // per unit of a classical pulse's power share at the rate
   double classical_harmonic_coef = 0.0;  // per decade of that pulse's harmonic ratio from 0.1
+  double signature_coef = 0.0;  // per degree between the colour change and a pulse's
   double edge_margin_bpm = 4.0; // rates closer than this to a band edge lose confidence
   double ipr_knee = 0.5;        // past this IPR the confidence falls linearly to 0 at 1
   double snr_floor_db = -2.0;   // at and below this SNR no confidence, full 3 dB above it
@@ -47,6 +48,11 @@ struct Evidence {
   // whatever its input, so its own harmonics say little; in the skin's colour a lamp's flicker
   // is a bare sinusoid and a pulse is not. NaN: not measured.
   double classical_harmonic_ratio = std::numeric_limits<double>::quiet_NaN();
+  // Colour video: the angle, in degrees, between how much each of R, G, B changes at the
+  // reported rate (relative change) and how blood changes them (the PBV signature, de Haan &
+  // van Leest 2014: 0.33, 0.77, 0.53). Haemoglobin absorbs green most and red least; a lamp's
+  // flicker changes the channels by its tint, noise by about the same. NaN: one channel.
+  double signature_deg = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The logistic's argument (before clipping to +-50).

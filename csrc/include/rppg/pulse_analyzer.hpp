@@ -49,6 +49,10 @@ struct PulseWindowView {
   std::size_t motion_channels = 0;
   // Learned models: a classical pulse from the same skin, n samples on the same grid (or null).
   const double* classical = nullptr;
+  // Colour video: the skin's mean R, G, B (n x 3 rows, un-detrended; B, G, R when colour_bgr)
+  // on the same grid, for the pulse-signature evidence (or null).
+  const double* colour = nullptr;
+  bool colour_bgr = false;
 };
 
 enum class ReadingStatus : int { WarmingUp = 0, Ok = 1, LowQuality = 2, NoFace = 3 };
@@ -82,6 +86,8 @@ class PulseAnalyzer {
 
  private:
   double harmonic_ratio(const double* pulse, std::size_t n, double fs_hz, double bpm);
+  // Degrees between the colour change at `bpm` and a blood-volume pulse's (Evidence).
+  double signature_deg(const double* colour, bool bgr, std::size_t n, double fs_hz, double bpm);
 
   PulseAnalyzerConfig config_;
   HeartRateTracker tracker_;

@@ -56,8 +56,8 @@ class PulseWindow:
     input_channels
         1 (one-channel or grey video) or 3 (colour).
     traces
-        Classical methods: the un-detrended per-channel mean traces ``(T, C)`` on the same grid
-        as ``pulse`` (crop channel order); ``None`` for models.
+        The skin's un-detrended per-channel mean traces ``(T, C)`` on the same grid as ``pulse``
+        (crop channel order; for models, read beside the model), or ``None``.
     reference
         The mean traces ``(T, C)`` of a non-skin region beside the skin on the same grid
         (:mod:`rppg_sdk.illumination`), or ``None`` when the ROI has none.

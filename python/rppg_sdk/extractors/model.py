@@ -419,7 +419,7 @@ class ModelExtractor:
             return None
         uni = dsp.resample_uniform(times, values, self.fs_hz)
         grid = np.asarray(uni.timestamps_s, dtype=np.float64)
-        classical, reference, motion, moves = self._classical_evidence(grid)
+        classical, traces, reference, motion, moves = self._classical_evidence(grid)
         return PulseWindow(
             times_s=times,
             pulse=np.asarray(uni.values, dtype=np.float64).reshape(-1),
@@ -427,6 +427,7 @@ class ModelExtractor:
             box_moves=moves,
             method_name=self.method_name,
             input_channels=self._channels or int(self.backend.spec.channels),
+            traces=traces,
             reference=reference,
             motion=motion,
             classical=classical,
@@ -434,19 +435,19 @@ class ModelExtractor:
 
     def _classical_evidence(
         self, grid_s: FloatArray
-    ) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, int]:
-        """The classical pulse, surround and head motion over the model window, interpolated
-        onto its grid ``grid_s``, and the box re-alignments inside it (``None`` where the
-        classical side has too little data)."""
+    ) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, FloatArray | None, int]:
+        """The classical pulse, skin colour traces, surround and head motion over the model
+        window, interpolated onto its grid ``grid_s``, and the box re-alignments inside it
+        (``None`` where the classical side has too little data)."""
         span = float(grid_s[-1] - grid_s[0])
         if self._evidence is None:
-            return None, None, None, 0
+            return None, None, None, None, 0
         try:
             w = self._evidence.pulse_window(float(grid_s[-1]), span + 1.0, 0.5 * span)
         except ValueError:  # too short for its spectra: no evidence, not an error
-            return None, None, None, 0
+            return None, None, None, None, 0
         if w is None or w.pulse.shape[0] < 2:
-            return None, None, None, 0
+            return None, None, None, None, 0
         t = w.times_s[0] + np.arange(w.pulse.shape[0]) / w.fs_hz
 
         def on_grid(x: FloatArray | None) -> FloatArray | None:
@@ -459,6 +460,7 @@ class ModelExtractor:
         pulse = on_grid(w.pulse)
         return (
             None if pulse is None else pulse[:, 0].copy(),
+            on_grid(w.traces),
             on_grid(w.reference),
             on_grid(w.motion),
             int(w.box_moves),
