@@ -37,14 +37,31 @@ def test_every_shipped_method_has_a_fit_and_its_reliability() -> None:
 
 
 def test_fitted_models_rank_evidence_the_physical_way() -> None:
-    """More SNR never lowers confidence; a window of noise scores low."""
+    """More SNR never lowers confidence; a window of noise scores low. A classical method's own
+    SNR is evidence for it; a network draws a clean wave from noise or a lamp, so for models
+    the evidence is the classical pulse from the same skin (more of it at the rate, more
+    confidence; a bare sinusoid there, less)."""
     for method in SHIPPED_METHODS:
         m = calibrated_model(method)
-        assert m.snr_coef > 0, method
-        assert m(ConfidenceInputs(snr_db=12.0, irrelevant_power_ratio=0.2)) > m(
+        assert m.snr_coef >= 0, method
+        assert m(ConfidenceInputs(snr_db=12.0, irrelevant_power_ratio=0.2)) >= m(
             ConfidenceInputs(snr_db=0.0, irrelevant_power_ratio=0.2)
         )
         assert m(ConfidenceInputs(snr_db=-10.0, irrelevant_power_ratio=0.6)) < 0.3, method
+    for method in ("pos", "chrom", "green", "mono"):
+        assert calibrated_model(method).snr_coef > 0, method
+    for method in ("physnet", "autohr"):
+        m = calibrated_model(method)
+        assert m.classical_coef > 0 and m.classical_harmonic_coef < 0, method
+        seen = {"snr_db": 8.0, "irrelevant_power_ratio": 0.1, "classical_harmonic_ratio": 0.1}
+        assert m(ConfidenceInputs(classical_share=0.7, **seen)) > m(
+            ConfidenceInputs(classical_share=0.1, **seen)
+        )
+        # The same reading whose classical pulse is a bare sinusoid (a lamp, not a pulse).
+        flicker = {**seen, "classical_harmonic_ratio": 0.005}
+        assert m(ConfidenceInputs(classical_share=0.7, **flicker)) < m(
+            ConfidenceInputs(classical_share=0.7, **seen)
+        )
 
 
 def test_an_unknown_method_gets_the_hand_set_model() -> None:
