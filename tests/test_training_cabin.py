@@ -142,3 +142,15 @@ def test_folded_one_channel_physnet_answers_grey_as_the_shipped_one() -> None:
     wide = build_model("physnet", 1, width=0.5)
     with pytest.raises(RuntimeError, match="size mismatch"):
         load_init_weights(wide, "training/checkpoints/physnet.pt")
+
+
+def test_realistic_set_for_one_channel_renders_every_condition_grey() -> None:
+    from training.data.realistic import CONDITIONS, RealisticSetConfig, realistic_spec
+
+    cfg = RealisticSetConfig(channels=1)
+    specs = [realistic_spec(c, 10000 + i, "astronaut", cfg) for i, c in enumerate(CONDITIONS)]
+    assert all(s.near_infrared for s in specs)
+    colour = realistic_spec("motion", 10001, "astronaut", RealisticSetConfig())
+    assert not colour.near_infrared
+    with pytest.raises(ValueError, match="channels"):
+        RealisticSetConfig(channels=2)
