@@ -150,6 +150,31 @@ def test_no_alternation_drops_nothing() -> None:
     assert all(f.judge(float(x)).keep for x in b) and f.dropped == 0 and not f.alternating
 
 
+@pytest.mark.parametrize("dark_first", [False, True])
+def test_the_window_restarts_when_the_alternation_is_seen_on_either_phase(
+    dark_first: bool,
+) -> None:
+    """Frames from before the alternation was recognised (dark ones among them) are forgotten,
+    also when the frame that shows the alternation is itself dark (dropped)."""
+    fps, n = 30.0, 420
+    rng = np.random.default_rng(5)
+    t = np.arange(n) / fps
+    pulse = 1.0 + 0.004 * np.sin(2 * np.pi * 1.2 * t)
+    levels = _pattern(n, dark_first, rng) / 1000.0 * 200.0 * pulse
+    start = DarkFrameFilter("auto")
+    seen = next(i for i, x in enumerate(levels) if (start.judge(float(x)), start.started)[1])
+    with HeartRateMonitor(MonitorOptions(skin_roi="frame", window_s=6.0)) as monitor:
+        readings = []
+        for x, ts in zip(levels, t, strict=True):
+            frame = np.full((48, 64), x, dtype=np.float64).round().clip(0, 255).astype(np.uint8)
+            r = monitor.process(frame, float(ts))
+            if r is not None and r.bpm is not None:
+                readings.append(r)
+    assert readings
+    first = readings[0]
+    assert first.window_end_s - first.window_s > t[seen] - 1e-9
+
+
 def test_one_odd_frame_keeps_the_alternation_and_a_stop_ends_it() -> None:
     rng = np.random.default_rng(2)
     b = _pattern(120, False, rng)

@@ -124,10 +124,11 @@ class FramePipeline:
         o = self.o
         # --- nir: an alternating illuminator's dark frames never reach the skin (the kept
         # frames keep their own timestamps); models take 8-bit frames.
-        if not self.dark_frames.update(img).keep:
-            return None
+        light = self.dark_frames.update(img)
         if self.dark_frames.started:  # what came before the alternation was seen holds dark
-            self.ext.reset()  # frames too
+            self.ext.reset()  # frames too (checked first: the frame that shows it may be dark)
+        if not light.keep:
+            return None
         if img.dtype != np.uint8 and o.method is Method.MODEL:
             self.levels.update(img)
             img = self.levels.to_uint8(img)
