@@ -128,9 +128,14 @@ def test_model_extractor_stitches_chunks_into_the_pulse_window() -> None:
         ext.push(_obs(c), i / FPS)
     w = ext.pulse_window(329 / FPS, 10.0, 5.0)  # VIDEO use: waits for the chunks in flight
     assert w is not None and backend.calls >= 6
-    assert w.method_name == backend.spec.name and w.traces is None and w.input_channels == 3
+    assert w.method_name == backend.spec.name and w.input_channels == 3
     assert w.fs_hz == backend.spec.fps_hz and np.all(np.diff(w.times_s) > 0)
     assert abs(_peak_hz(w.pulse, w.fs_hz) - HZ) < 0.05
+    # The confidence's evidence, read classically from the same skin, on the model's grid.
+    n = w.pulse.shape[0]
+    assert w.traces is not None and w.traces.shape == (n, 3)
+    assert w.classical is not None and w.classical.shape == (n,)
+    assert abs(_peak_hz(w.classical, w.fs_hz) - HZ) < 0.05
     ext.reset()
     assert ext.pulse_window(329 / FPS, 10.0, 5.0) is None
     ext.close()
