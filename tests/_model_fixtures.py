@@ -19,8 +19,11 @@ def export_untrained(
     :func:`deploy.export_onnx.export_model` (ONNX, parity, sidecar); returns the file."""
     import torch  # noqa: PLC0415
 
+    import training.models  # noqa: F401, PLC0415
     from deploy.export_onnx import export_model, load_model  # noqa: PLC0415
 
+    # Seeded after every import: the first import of the model code draws from torch's
+    # generator, so seeding before it gave other weights in a fresh process than in a suite.
     torch.manual_seed(seed)
     net, spec = load_model(
         None, model=model, model_kwargs=model_kwargs, in_channels=in_channels, name="untrained"

@@ -1,7 +1,8 @@
 """The shipped one-channel near-infrared model, used as a driver-monitoring integrator would.
 
-A rendered 940 nm in-cabin clip (10-bit, alternating illuminator, a head turn, a rising heart
-rate; a seed no training or evaluation scene uses) goes frame by frame through
+A rendered 940 nm in-cabin scene drawn like the cabin evaluation's ``turns`` scenes (8/10/12-bit,
+alternating illuminator, sway and two head turns, a rising heart rate) from a seed no training
+(1000+) or evaluation (0-3, 100-105) scene uses goes frame by frame through
 ``HeartRateMonitor(method="model", model="physnet_nir")``: the monitor drops the dark frames,
 crops the face and feeds the model. The shipped weights meet an MAE bound that the same
 architecture untrained (two seeds, exported by the same deploy code) misses, so the bound
@@ -16,26 +17,19 @@ import numpy as np
 import pytest
 from rppg_sdk import HeartRateMonitor, MonitorOptions
 from rppg_sdk.models import available_models, bundled_sidecar
-from rppg_sdk.synthetic.cabin import CabinScene
 
 pytest.importorskip("torch")
 
 from _model_fixtures import export_untrained  # noqa: E402
 
-from evaluation.cabin import measure_scene  # noqa: E402
+from evaluation.cabin import cabin_scene, measure_scene  # noqa: E402
 
 #: MAE bound over the clip's readings (bpm): met by the shipped weights, missed untrained.
 MAE_BOUND_BPM = 5.0
-#: Seed 42: training scenes use 1000+, the cabin evaluation 0-3 and 100-105.
-SCENE = CabinScene(
-    duration_s=18.0,
-    heart_rate_knots=((0.0, 68.0), (6.0, 68.0), (16.0, 84.0)),
-    bit_depth=10,
-    head_turns=((12.0, 1.5, 25.0),),
-    sway_px=2.0,
-    face="astronaut",
-    seed=42,
-)
+#: Seed 42: training scenes use 1000+, the cabin evaluation 0-3 and 100-105. (A gentler clip, one
+#: turn, was read within the bound by one untrained network out of four: with one channel and the
+#: temporal normalisation, a random convolution can average the pulse through.)
+SCENE = cabin_scene("turns", 42)
 
 
 def _mae(cache: Path, model: str) -> float:
