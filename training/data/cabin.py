@@ -34,6 +34,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from training.data.preprocess import FaceVideo, crop_faces, load_face_video, save_face_video
+from training.data.preprocess import FaceVideo, cached_face_video, crop_faces
 
 __all__ = [
     "SEED_BASE",
@@ -240,14 +241,8 @@ def build_cabin_videos(
         folder = None
         if cache_dir is not None:
             folder = Path(cache_dir) / "cabin" / f"{vid}_{_key(scene, cfg.crop_size)}"
-            if (folder / "meta.npz").is_file():
-                out.append(load_face_video(folder))
-                continue
-        video = cabin_face_video(scene, crop_size=cfg.crop_size, video_id=vid)
-        if folder is not None:
-            save_face_video(video, folder)
-            video = load_face_video(folder)
-        out.append(video)
+        render = partial(cabin_face_video, scene, crop_size=cfg.crop_size, video_id=vid)
+        out.append(cached_face_video(folder, render))
     return out
 
 

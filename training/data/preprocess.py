@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,14 @@ from tqdm import tqdm
 from training.data.records import VideoRecord, iter_frames
 from training.files import atomic_path
 
-__all__ = ["FaceVideo", "crop_faces", "load_face_video", "preprocess_record", "save_face_video"]
+__all__ = [
+    "FaceVideo",
+    "cached_face_video",
+    "crop_faces",
+    "load_face_video",
+    "preprocess_record",
+    "save_face_video",
+]
 
 FloatArray = npt.NDArray[np.float64]
 CACHE_VERSION = 1
@@ -185,6 +192,17 @@ def preprocess_record(
     if cache_dir is not None and key is not None:
         save_face_video(video, Path(cache_dir) / key)
     return video
+
+
+def cached_face_video(folder: Path | None, render: Callable[[], FaceVideo]) -> FaceVideo:
+    """The face video cached in ``folder``; rendered by ``render`` and saved there first when it
+    is not (read back either way, so a first run trains on the same memory-mapped frames as a
+    later one). ``folder`` ``None``: rendered, not cached."""
+    if folder is None:
+        return render()
+    if not (folder / "meta.npz").is_file():
+        save_face_video(render(), folder)
+    return load_face_video(folder)
 
 
 def save_face_video(video: FaceVideo, folder: str | Path) -> Path:

@@ -23,13 +23,14 @@ import hashlib
 import json
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from training.data.preprocess import FaceVideo, crop_faces, load_face_video, save_face_video
+from training.data.preprocess import FaceVideo, cached_face_video, crop_faces
 
 __all__ = ["CONDITIONS", "RealisticSetConfig", "build_realistic_videos", "realistic_spec"]
 
@@ -230,14 +231,9 @@ def build_realistic_videos(
         if cache_dir is not None:
             key = _key(spec, cfg.crop_size) + ("" if cfg.channels == 3 else "_c1")
             folder = Path(cache_dir) / "realistic" / f"{vid}_{key}"
-            if (folder / "meta.npz").is_file():
-                out.append(load_face_video(folder))
-                continue
-        video = render_realistic_video(
-            spec, crop_size=cfg.crop_size, video_id=vid, channels=cfg.channels
-        )
-        if folder is not None:
-            save_face_video(video, folder)
-            video = load_face_video(folder)
-        out.append(video)
+        render = partial(
+            render_realistic_video,
+            spec, crop_size=cfg.crop_size, video_id=vid, channels=cfg.channels,
+        )  # fmt: skip
+        out.append(cached_face_video(folder, render))
     return out

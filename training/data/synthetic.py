@@ -13,13 +13,14 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from training.data.preprocess import FaceVideo, crop_faces, load_face_video, save_face_video
+from training.data.preprocess import FaceVideo, cached_face_video, crop_faces
 
 __all__ = ["SyntheticSetConfig", "build_synthetic_videos", "random_spec", "render_face_video"]
 
@@ -206,12 +207,6 @@ def build_synthetic_videos(
         folder = None
         if cache_dir is not None:
             folder = Path(cache_dir) / "synthetic" / f"{vid}_{_spec_key(spec, cfg.crop_size)}"
-            if (folder / "meta.npz").is_file():
-                out.append(load_face_video(folder))
-                continue
-        video = render_face_video(spec, crop_size=cfg.crop_size, video_id=vid)
-        if folder is not None:
-            save_face_video(video, folder)
-            video = load_face_video(folder)
-        out.append(video)
+        render = partial(render_face_video, spec, crop_size=cfg.crop_size, video_id=vid)
+        out.append(cached_face_video(folder, render))
     return out
