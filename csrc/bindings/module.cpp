@@ -258,6 +258,30 @@ py::dict chain_analysis(const rppg::Analysis& a) {
   return d;
 }
 
+// Binds `score(evidence, coefficients)` as `name(<evidence tuple>, coefficients)`: the tuple in
+// the order of chain_analysis's "evidence".
+template <typename Score>
+void def_evidence_score(py::module_& m, const char* name, Score score) {
+  m.def(
+      name,
+      [score](double snr_db, double ipr, double face_fraction, int box_moves,
+              double window_fraction, double edge_distance_bpm, double reference_share,
+              double harmonic_ratio, double motion_share, double classical_share,
+              double classical_harmonic_ratio, double signature_deg,
+              const rppg::ConfidenceCoefficients& c) {
+        const rppg::Evidence e{snr_db,          ipr,            face_fraction,
+                               box_moves,       window_fraction, edge_distance_bpm,
+                               reference_share, harmonic_ratio,  motion_share,
+                               classical_share, classical_harmonic_ratio, signature_deg};
+        return score(e, c);
+      },
+      py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
+      py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
+      py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
+      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("signature_deg"),
+      py::arg("coefficients"));
+}
+
 void bind_pulse_chain(py::module_& m) {
   py::class_<rppg::ConfidenceCoefficients>(m, "ConfidenceCoefficients")
       .def(py::init<>())
@@ -290,41 +314,8 @@ void bind_pulse_chain(py::module_& m) {
       .def_readwrite("harmonic_weight", &rppg::TrackerConfig::harmonic_weight);
 
   // Confidence of an evidence tuple (the order of chain_analysis's "evidence").
-  m.def(
-      "pulse_confidence",
-      [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
-         double edge_distance_bpm, double reference_share, double harmonic_ratio,
-         double motion_share, double classical_share, double classical_harmonic_ratio,
-         double signature_deg, const rppg::ConfidenceCoefficients& c) {
-        rppg::Evidence e{snr_db,          ipr,            face_fraction,
-                         box_moves,       window_fraction, edge_distance_bpm,
-                         reference_share, harmonic_ratio,  motion_share,
-                         classical_share, classical_harmonic_ratio, signature_deg};
-        return rppg::confidence(e, c);
-      },
-      py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
-      py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
-      py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
-      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("signature_deg"),
-      py::arg("coefficients"));
-
-  m.def(
-      "pulse_confidence_logit",
-      [](double snr_db, double ipr, double face_fraction, int box_moves, double window_fraction,
-         double edge_distance_bpm, double reference_share, double harmonic_ratio,
-         double motion_share, double classical_share, double classical_harmonic_ratio,
-         double signature_deg, const rppg::ConfidenceCoefficients& c) {
-        rppg::Evidence e{snr_db,          ipr,            face_fraction,
-                         box_moves,       window_fraction, edge_distance_bpm,
-                         reference_share, harmonic_ratio,  motion_share,
-                         classical_share, classical_harmonic_ratio, signature_deg};
-        return rppg::confidence_logit(e, c);
-      },
-      py::arg("snr_db"), py::arg("irrelevant_power_ratio"), py::arg("face_fraction"),
-      py::arg("box_moves"), py::arg("window_fraction"), py::arg("edge_distance_bpm"),
-      py::arg("reference_share"), py::arg("harmonic_ratio"), py::arg("motion_share"),
-      py::arg("classical_share"), py::arg("classical_harmonic_ratio"), py::arg("signature_deg"),
-      py::arg("coefficients"));
+  def_evidence_score(m, "pulse_confidence", &rppg::confidence);
+  def_evidence_score(m, "pulse_confidence_logit", &rppg::confidence_logit);
 
   // rppg_sdk.illumination: (T, C) C-contiguous arrays, validated there.
   m.def(
