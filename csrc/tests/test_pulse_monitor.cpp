@@ -23,13 +23,14 @@ using rppg_test::expect_invalid;
 // The fitted POS coefficients (python/rppg_sdk/confidence.json).
 rppg::ConfidenceCoefficients pos_coefficients() {
   rppg::ConfidenceCoefficients c;
-  c.intercept = 5.5954;
-  c.snr_coef = 0.3218;
-  c.ipr_coef = -6.6809;
-  c.reference_coef = 0.0;
+  c.intercept = 4.0291;
+  c.snr_coef = 0.1518;
+  c.ipr_coef = -5.5837;
+  c.harmonic_coef = -4.1038;
+  c.signature_coef = -0.1021;
+  c.reference_coef = 0.0;  // not the header's hand-set defaults: 0 in the fit
   c.move_coef = 0.0;
-  c.harmonic_coef = -5.7969;
-  c.motion_coef = -3.2973;
+  c.motion_coef = 0.0;
   return c;
 }
 
@@ -68,32 +69,45 @@ void test_follows_pulse_and_change() {
   expect(late_ok >= 10, "the tracker follows the change to 96 bpm");
 }
 
-void test_mono_near_infrared() {
-  // One channel (a 940 nm camera) through the monitor.
+// One channel (a 940 nm camera) at a steady `bpm` for `seconds`, the level scaled by
+// `level(t)`: how many readings there were, how many within 3 bpm, and the allocations in the
+// readings after 20 s (warm-up).
+struct MonoRun {
+  int near = 0;
+  int readings = 0;
+  std::size_t allocs_after_warmup = 0;
+};
+
+template <typename Level>
+MonoRun run_mono(double bpm, int seconds, Level level) {
   rppg::PulseMonitorConfig cfg;
   cfg.method = rppg::ClassicalMethod::Mono;
   cfg.channels = 1;
   rppg::PulseMonitor mon(cfg);
   rppg_demo::TraceGenerator gen;
-  gen.bpm_at = [](double) { return 81.0; };
-  int near = 0, readings = 0;
-  std::size_t reading_allocs = 0;
-  for (int i = 0; i < 40 * 30; ++i) {
+  gen.bpm_at = [bpm](double) { return bpm; };
+  MonoRun run;
+  for (int i = 0; i < seconds * 30; ++i) {
     double rgb[3];
     const double t = gen.next(rgb);
-    const double grey = rgb[1];  // the green-weighted channel stands in for 940 nm
+    const double grey = rgb[1] * level(t);  // the green-weighted channel stands in for 940 nm
     const std::size_t before = rppg_test::allocations();
     const rppg::Reading* r = mon.push(t, &grey, 1);
     const std::size_t used = rppg_test::allocations() - before;
     if (r == nullptr || r->status == rppg::ReadingStatus::WarmingUp) continue;
-    if (t > 20.0) reading_allocs += used;
-    ++readings;
-    near += std::abs(r->bpm - 81.0) <= 3.0;
+    if (t > 20.0) run.allocs_after_warmup += used;
+    ++run.readings;
+    run.near += std::abs(r->bpm - bpm) <= 3.0;
   }
+  return run;
+}
+
+void test_mono_near_infrared() {
+  const MonoRun run = run_mono(81.0, 40, [](double) { return 1.0; });
   std::printf("mono: %d/%d readings within 3 bpm; %zu allocations in the readings after 20 s\n",
-              near, readings, reading_allocs);
-  expect(readings > 30 && near == readings, "mono readings within 3 bpm");
-  expect(reading_allocs == 0, "mono readings allocate nothing after warm-up");
+              run.near, run.readings, run.allocs_after_warmup);
+  expect(run.readings > 30 && run.near == run.readings, "mono readings within 3 bpm");
+  expect(run.allocs_after_warmup == 0, "mono readings allocate nothing after warm-up");
 }
 
 void test_mono_transients_are_gaps() {
@@ -101,32 +115,16 @@ void test_mono_transients_are_gaps() {
   // a tenth, 1.5 s) every 10 s: pulse_mono leaves the moves out as gaps and filters each
   // stretch between them on its own, at one padded length, so after warm-up the readings still
   // allocate nothing however the stretches fall.
-  rppg::PulseMonitorConfig cfg;
-  cfg.method = rppg::ClassicalMethod::Mono;
-  cfg.channels = 1;
-  rppg::PulseMonitor mon(cfg);
-  rppg_demo::TraceGenerator gen;
-  gen.bpm_at = [](double) { return 72.0; };
-  int near = 0, readings = 0;
-  std::size_t reading_allocs = 0;
-  for (int i = 0; i < 60 * 30; ++i) {
-    double rgb[3];
-    const double t = gen.next(rgb);
+  const MonoRun run = run_mono(72.0, 60, [](double t) {
     const double u = std::fmod(t, 10.0);
-    const double level = u >= 3.0 && u < 5.5 ? 1.2 : (u >= 7.0 && u < 8.5 ? 0.9 : 1.0);
-    const double grey = rgb[1] * level;
-    const std::size_t before = rppg_test::allocations();
-    const rppg::Reading* r = mon.push(t, &grey, 1);
-    const std::size_t used = rppg_test::allocations() - before;
-    if (r == nullptr || r->status == rppg::ReadingStatus::WarmingUp) continue;
-    if (t > 20.0) reading_allocs += used;
-    ++readings;
-    near += std::abs(r->bpm - 72.0) <= 3.0;
-  }
+    return u >= 3.0 && u < 5.5 ? 1.2 : (u >= 7.0 && u < 8.5 ? 0.9 : 1.0);
+  });
   std::printf("mono with transients: %d/%d readings within 3 bpm; %zu allocations after 20 s\n",
-              near, readings, reading_allocs);
-  expect(readings > 40 && near == readings, "mono readings through transients within 3 bpm");
-  expect(reading_allocs == 0, "mono readings with transients allocate nothing after warm-up");
+              run.near, run.readings, run.allocs_after_warmup);
+  expect(run.readings > 40 && run.near == run.readings,
+         "mono readings through transients within 3 bpm");
+  expect(run.allocs_after_warmup == 0,
+         "mono readings with transients allocate nothing after warm-up");
 }
 
 void test_no_pulse_scores_low() {
