@@ -6,6 +6,7 @@ tests/test_confidence_calibration.py``. The fast tests check the shipped file it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -82,3 +83,97 @@ def test_refitting_on_the_tune_part_gives_the_shipped_coefficients(tmp_path: Pat
         refit = fit_method(own).as_dict()
         for key, value in shipped[method]["coefficients"].items():
             assert math.isclose(refit[key], value, rel_tol=0.1, abs_tol=0.05), (method, key)
+
+
+# ---- one-channel fits (mono, physnet_nir) from several readings files ----
+
+
+def _records(
+    n: int, method: str, used: str, set_name: str, channels: int, seed: int, no_pulse: int = 0
+) -> list:
+    """``n`` readings whose SNR says whether they are right (within 5 bpm), the last
+    ``no_pulse`` of them from clips without a pulse."""
+    import numpy as np
+
+    from evaluation.metrics import ReadingRecord
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        right = bool(rng.random() < 0.6)
+        flat = i >= n - no_pulse
+        snr = float(rng.normal(6.0 if right and not flat else -1.0, 2.0))
+        out.append(
+            ReadingRecord(
+                set_name=set_name,
+                condition="grey" if channels == 1 else "still",
+                clip=f"{set_name}/{seed}/{i // 20}",
+                split="tune",
+                method=method,
+                timestamp_s=float(i % 20),
+                bpm=72.0 if right else 110.0,
+                truth_bpm=math.nan if flat else 72.0,
+                confidence=0.5,
+                status="ok",
+                snr_db=snr,
+                irrelevant_power_ratio=float(rng.uniform(0.05, 0.4)),
+                input_channels=channels,
+                method_used=used,
+                box_moves=0,
+                window_fraction=1.0,
+                edge_distance_bpm=20.0,
+                reference_share=0.0,
+                harmonic_ratio=float(rng.uniform(0.02, 0.5)),
+                motion_share=float(rng.uniform(0.0, 0.5)),
+            )
+        )
+    return out
+
+
+def test_mono_is_fitted_on_one_channel_readings_of_several_files(tmp_path: Path) -> None:
+    """The suite's colour readings and its few grey ones in one file, the cabin scenes' (with
+    no-pulse controls) in another: mono is fitted on the grey and cabin readings alone, each
+    grey reading once although the suite wrote it under each classical method's name."""
+    from evaluation.calibrate import fit_method, main
+    from evaluation.metrics import write_records
+
+    colour = _records(150, "pos", "pos", "suite", 3, seed=1, no_pulse=20)
+    grey = _records(40, "pos", "mono", "suite", 1, seed=2)
+    grey_again = [dataclasses.replace(r, method="chrom") for r in grey]
+    cabin = _records(80, "pos", "mono", "cabin", 1, seed=3, no_pulse=40)
+    write_records(tmp_path / "suite.csv", colour + grey + grey_again)
+    write_records(tmp_path / "cabin.csv", cabin)
+    out = tmp_path / "confidence.json"
+    argv = ["--readings", str(tmp_path / "suite.csv"), str(tmp_path / "cabin.csv")]
+    assert main([*argv, "--out", str(out)]) == 0
+
+    mono = json.loads(out.read_text())["methods"]["mono"]
+    assert mono["fitted_on_readings"] == len(grey) + len(cabin)
+    assert mono["fitted_on"]["sets"] == {"cabin": len(cabin), "suite": len(grey)}
+    assert mono["fitted_on"]["no_pulse_readings"] == 40
+    assert mono["coefficients"] == fit_method(grey + cabin).as_dict()
+    assert mono["coefficients"] != fit_method(colour + grey + cabin).as_dict()
+    assert mono["summary_tune"]["no_pulse_readings"] == 40
+    assert set(mono["summary_tune_by_set"]) == {"cabin", "suite"}
+
+    # The suite's file alone has too few grey readings: mono falls back to all classical ones.
+    alone = tmp_path / "alone.json"
+    assert main(["--readings", str(tmp_path / "suite.csv"), "--out", str(alone)]) == 0
+    fallback = json.loads(alone.read_text())["methods"]["mono"]
+    assert fallback["fitted_on_readings"] == len(colour) + len(grey)
+
+
+def test_refitting_some_methods_keeps_the_others_and_names_missing_ones(tmp_path: Path) -> None:
+    from evaluation.calibrate import main
+    from evaluation.metrics import write_records
+
+    write_records(tmp_path / "nir.csv", _records(60, "physnet_nir", "physnet_nir", "cabin", 1, 4))
+    out = tmp_path / "confidence.json"
+    out.write_text(json.dumps({"methods": {"pos": {"coefficients": {"intercept": 1.0}}}}))
+    assert main(["--readings", str(tmp_path / "nir.csv"), "--out", str(out)] +
+                ["--methods", "physnet_nir"]) == 0  # fmt: skip
+    methods = json.loads(out.read_text())["methods"]
+    assert methods["pos"] == {"coefficients": {"intercept": 1.0}}
+    assert methods["physnet_nir"]["fitted_on_readings"] == 60
+    with pytest.raises(SystemExit):
+        main(["--readings", str(tmp_path / "nir.csv"), "--out", str(out), "--methods", "mono"])
