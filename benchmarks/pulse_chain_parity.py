@@ -111,13 +111,17 @@ def _push_row(ext: ClassicalExtractor, row: np.ndarray, ts: float, channels: int
     ext.push_means(ts, row[:c], ref, (row[2 * c + 1], row[2 * c + 2]), bool(row[-1] > 0))
 
 
-def replay_stream(rows: np.ndarray, method: Method) -> list[dict[str, Any]]:
-    """Readings of the chain on one captured stream: a reading every 1 s, 10 s windows."""
+def replay_stream(
+    rows: np.ndarray, method: Method, remove_reference: bool = True
+) -> list[dict[str, Any]]:
+    """Readings of the chain on one captured stream: a reading every 1 s, 10 s windows; the
+    surround regressed out of the skin (``MonitorOptions.illumination_reference``) unless
+    ``remove_reference`` is false."""
     from rppg_sdk.confidence import ConfidenceModel  # noqa: PLC0415
 
     window_s, min_window_s, interval_s = 10.0, 5.0, 1.0
     channels = (rows.shape[1] - 1 - 4) // 2
-    ext = ClassicalExtractor(method, window_s=window_s)
+    ext = ClassicalExtractor(method, window_s=window_s, remove_reference=remove_reference)
     confidence: ConfidenceModel | None = None
     analyzer = PulseAnalyzer((0.7, 4.0), window_s, TrackerOptions(), confidence, 0.3, 6.0)
     out: list[dict[str, Any]] = []

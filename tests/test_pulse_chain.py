@@ -78,7 +78,7 @@ def test_streaming_monitor_matches_the_extractor_and_analyzer(reference: dict[st
     mon = _core.PulseMonitor(
         "pos", 3, True, 0.7, 4.0, 10.0, 5.0, 1.0, 30.0,
         core_tracker_config(TrackerOptions()), core_coefficients(calibrated_model("pos")), 0.3,
-        6.0,
+        6.0, remove_reference=True,
     )  # fmt: skip
     got = []
     for r in rows:

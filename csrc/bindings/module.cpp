@@ -408,7 +408,7 @@ void bind_pulse_chain(py::module_& m) {
           [](rppg::PulseAnalyzer& self, const Doubles& pulse, double fs_hz, double span_s,
              int box_moves, std::optional<Doubles> reference, std::optional<Doubles> motion,
              const rppg::ConfidenceCoefficients& coefficients, double face_fraction,
-             std::optional<Doubles> classical, std::optional<Doubles> colour, bool colour_bgr) {
+             std::optional<Doubles> classical, std::optional<Doubles> skin, bool skin_bgr) {
             rppg::PulseWindowView v;
             if (pulse.ndim() != 1) throw std::invalid_argument("pulse: expected a 1-D array");
             if (!(face_fraction >= 0.0 && face_fraction <= 1.0)) {
@@ -443,26 +443,30 @@ void bind_pulse_chain(py::module_& m) {
               }
               v.classical = classical->data();
             }
-            if (colour) {
-              if (colour->ndim() != 2 || colour->shape(1) != 3 ||
-                  static_cast<std::size_t>(colour->shape(0)) != v.n) {
-                throw std::invalid_argument("colour: expected (n, 3) rows, one per pulse sample");
+            if (skin) {
+              if (skin->ndim() != 2 || (skin->shape(1) != 1 && skin->shape(1) != 3) ||
+                  static_cast<std::size_t>(skin->shape(0)) != v.n) {
+                throw std::invalid_argument(
+                    "skin: expected (n, 1) or (n, 3) rows, one per pulse sample");
               }
-              v.colour = colour->data();
-              v.colour_bgr = colour_bgr;
+              v.skin = skin->data();
+              v.skin_channels = static_cast<std::size_t>(skin->shape(1));
+              v.skin_bgr = skin_bgr;
             }
             return chain_analysis(self.analyze(v, coefficients));
           },
           py::arg("pulse"), py::arg("fs_hz"), py::arg("span_s"), py::arg("box_moves"),
           py::arg("reference"), py::arg("motion"), py::arg("coefficients"),
           py::arg("face_fraction") = 1.0, py::arg("classical") = py::none(),
-          py::arg("colour") = py::none(), py::arg("colour_bgr") = false)
+          py::arg("skin") = py::none(), py::arg("skin_bgr") = false)
       .def("reset", &rppg::PulseAnalyzer::reset);
 
   py::class_<rppg::PulseWindowBuilder>(m, "PulseWindowBuilder")
       .def(py::init([](double f_lo_hz, double f_hi_hz, const std::string& method,
-                       std::size_t channels, bool bgr, double max_window_s, double fps) {
+                       std::size_t channels, bool bgr, double max_window_s, double fps,
+                       bool remove_reference) {
              rppg::PulseWindowConfig c;
+             c.remove_reference = remove_reference;
              c.f_lo_hz = f_lo_hz;
              c.f_hi_hz = f_hi_hz;
              c.method = chain_method(method);
@@ -473,7 +477,8 @@ void bind_pulse_chain(py::module_& m) {
              return std::make_unique<rppg::PulseWindowBuilder>(c);
            }),
            py::arg("f_lo_hz"), py::arg("f_hi_hz"), py::arg("method"), py::arg("channels"),
-           py::arg("bgr"), py::arg("max_window_s"), py::arg("fps"))
+           py::arg("bgr"), py::arg("max_window_s"), py::arg("fps"),
+           py::arg("remove_reference") = true)
       .def(
           "push",
           [](rppg::PulseWindowBuilder& self, double timestamp_s, const Doubles& means,
@@ -518,8 +523,10 @@ void bind_pulse_chain(py::module_& m) {
                        double f_hi_hz, double window_s, double min_window_s,
                        double update_interval_s, double fps, const rppg::TrackerConfig& tracker,
                        const rppg::ConfidenceCoefficients& confidence,
-                       double low_quality_confidence, double waveform_s) {
+                       double low_quality_confidence, double waveform_s,
+                       bool remove_reference) {
              rppg::PulseMonitorConfig c;
+             c.remove_reference = remove_reference;
              c.method = chain_method(method);
              c.channels = channels;
              c.bgr = bgr;
@@ -538,7 +545,8 @@ void bind_pulse_chain(py::module_& m) {
            py::arg("method"), py::arg("channels"), py::arg("bgr"), py::arg("f_lo_hz"),
            py::arg("f_hi_hz"), py::arg("window_s"), py::arg("min_window_s"),
            py::arg("update_interval_s"), py::arg("fps"), py::arg("tracker"),
-           py::arg("confidence"), py::arg("low_quality_confidence"), py::arg("waveform_s"))
+           py::arg("confidence"), py::arg("low_quality_confidence"), py::arg("waveform_s"),
+           py::arg("remove_reference") = false)
       .def(
           "push",
           [](rppg::PulseMonitor& self, double timestamp_s, const Doubles& roi_mean,

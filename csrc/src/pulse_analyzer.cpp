@@ -83,34 +83,71 @@ double PulseAnalyzer::harmonic_ratio(const double* pulse, std::size_t n, double 
   return p1 > 0 ? p2 / p1 : std::numeric_limits<double>::quiet_NaN();
 }
 
-double PulseAnalyzer::signature_deg(const double* colour, bool bgr, std::size_t n, double fs,
-                                    double bpm) {
-  // The PBV signature (normalised R, G, B amplitudes of a pulse under white light).
-  constexpr double kPbv[3] = {0.33, 0.77, 0.53};
-  const double norm = std::sqrt(kPbv[0] * kPbv[0] + kPbv[1] * kPbv[1] + kPbv[2] * kPbv[2]);
+bool PulseAnalyzer::relative_amplitudes(const double* x, std::size_t n, std::size_t channels,
+                                        double fs, double bpm, double* out) {
   const double f0 = bpm / 60.0;
   const double hw = config_.snr_halfwidth_bpm / 60.0;
-  double amp[3] = {0.0, 0.0, 0.0};
   ws_.a.resize(n);
-  for (int rgb = 0; rgb < 3; ++rgb) {
-    const std::size_t col = bgr ? static_cast<std::size_t>(2 - rgb) : static_cast<std::size_t>(rgb);
+  for (std::size_t col = 0; col < channels; ++col) {
     double mean = 0.0;
-    for (std::size_t i = 0; i < n; ++i) mean += colour[3 * i + col];
+    for (std::size_t i = 0; i < n; ++i) mean += x[channels * i + col];
     mean /= static_cast<double>(n);
-    if (!(mean > 0.0)) return std::numeric_limits<double>::quiet_NaN();
-    // Relative change: a channel's pulse is a fraction of its own level.
-    for (std::size_t i = 0; i < n; ++i) ws_.a[i] = colour[3 * i + col] / mean - 1.0;
+    if (!(mean > 0.0)) return false;
+    // Relative change: a channel's pulse (or a lamp's flicker) is a fraction of its own level.
+    for (std::size_t i = 0; i < n; ++i) ws_.a[i] = x[channels * i + col] / mean - 1.0;
     detail::spectrum_into(ws_.a.data(), n, spectral_for(config_, fs, -1.0), freqs_, power_);
     double p = 0.0;
     for (std::size_t k = 0; k < freqs_.size(); ++k) {
       if (std::abs(freqs_[k] - f0) <= hw) p += power_[k];
     }
-    amp[rgb] = std::sqrt(std::max(p, 0.0));
+    out[col] = std::sqrt(std::max(p, 0.0));
   }
+  return true;
+}
+
+double PulseAnalyzer::signature_deg(const double* colour, bool bgr, std::size_t n, double fs,
+                                    double bpm) {
+  // The PBV signature (normalised R, G, B amplitudes of a pulse under white light).
+  constexpr double kPbv[3] = {0.33, 0.77, 0.53};
+  const double norm = std::sqrt(kPbv[0] * kPbv[0] + kPbv[1] * kPbv[1] + kPbv[2] * kPbv[2]);
+  double col[3] = {0.0, 0.0, 0.0};
+  if (!relative_amplitudes(colour, n, 3, fs, bpm, col)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const double amp[3] = {bgr ? col[2] : col[0], col[1], bgr ? col[0] : col[2]};
   const double len = std::sqrt(amp[0] * amp[0] + amp[1] * amp[1] + amp[2] * amp[2]);
   if (!(len > 0.0)) return std::numeric_limits<double>::quiet_NaN();
   const double cosine = (amp[0] * kPbv[0] + amp[1] * kPbv[1] + amp[2] * kPbv[2]) / (len * norm);
   return std::acos(std::min(1.0, std::max(-1.0, cosine))) * 180.0 / 3.14159265358979323846;
+}
+
+double PulseAnalyzer::surround_light(const PulseWindowView& w, double bpm, double motion_share,
+                                     const SpectralConfig& spectral) {
+  if (w.reference == nullptr) return 0.0;
+  // How narrowly the surround changes at the rate: a lamp's flicker is one line, the edges of a
+  // moving head and noise spread over the band.
+  const double share =
+      power_share_at(w.reference, w.n, w.reference_channels, bpm, spectral, true, ws_);
+  // How strongly, against the skin: light changes both by about the same fraction; a pulse
+  // changes the skin, and the surround only by what the head's beat-by-beat motion and the
+  // camera carry into it. Without the skin's traces the strength is taken as the skin's.
+  double strength = 1.0;
+  if (w.skin != nullptr && w.skin_channels == w.reference_channels && w.skin_channels <= 3) {
+    double ref[3] = {0.0, 0.0, 0.0}, skin[3] = {0.0, 0.0, 0.0};
+    if (relative_amplitudes(w.reference, w.n, w.reference_channels, w.fs_hz, bpm, ref) &&
+        relative_amplitudes(w.skin, w.n, w.skin_channels, w.fs_hz, bpm, skin)) {
+      double r2 = 0.0, s2 = 0.0;
+      for (std::size_t j = 0; j < w.skin_channels; ++j) {
+        r2 += ref[j] * ref[j];
+        s2 += skin[j] * skin[j];
+      }
+      strength = s2 > 0.0 ? std::min(1.0, std::sqrt(r2 / s2)) : 1.0;
+    }
+  }
+  // A head moving at the rate moves the surround's edges: that is motion (motion_share says
+  // so), not light.
+  const double still = std::min(1.0, std::max(0.0, 1.0 - motion_share));
+  return std::isfinite(share) ? share * strength * still : 0.0;
 }
 
 const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
@@ -131,10 +168,6 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
   e = Evidence{};
   e.irrelevant_power_ratio =
       detail::checked_quality(w.pulse, w.n, bpm, raw).irrelevant_power_ratio;
-  e.reference_share =
-      w.reference == nullptr
-          ? 0.0
-          : power_share_at(w.reference, w.n, w.reference_channels, bpm, spectral, true, ws_);
   e.harmonic_ratio = harmonic_ratio(w.pulse, w.n, w.fs_hz, bpm);
   e.snr_db = r.tracked.snr_db;
   e.face_fraction = w.face_fraction;
@@ -145,6 +178,7 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
       w.motion == nullptr
           ? 0.0
           : power_share_at(w.motion, w.n, w.motion_channels, bpm, spectral, false, ws_);
+  e.reference_share = surround_light(w, bpm, e.motion_share, spectral);
   e.classical_share =
       w.classical == nullptr
           ? std::numeric_limits<double>::quiet_NaN()
@@ -152,9 +186,9 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
   e.classical_harmonic_ratio = w.classical == nullptr
                                    ? std::numeric_limits<double>::quiet_NaN()
                                    : harmonic_ratio(w.classical, w.n, w.fs_hz, bpm);
-  e.signature_deg = w.colour == nullptr
+  e.signature_deg = w.skin == nullptr || w.skin_channels != 3
                         ? std::numeric_limits<double>::quiet_NaN()
-                        : signature_deg(w.colour, w.colour_bgr, w.n, w.fs_hz, bpm);
+                        : signature_deg(w.skin, w.skin_bgr, w.n, w.fs_hz, bpm);
   r.confidence = confidence(e, coefficients);
   r.status = r.confidence >= c.low_quality_confidence ? ReadingStatus::Ok
                                                       : ReadingStatus::LowQuality;

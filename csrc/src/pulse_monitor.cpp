@@ -20,6 +20,7 @@ PulseWindowConfig window_config(const PulseMonitorConfig& c) {
   w.max_window_s = std::max(c.max_window_s, c.window_s);
   w.max_camera_fps = c.max_camera_fps;
   w.fps = c.fps;
+  w.remove_reference = c.remove_reference;
   return w;
 }
 
@@ -104,10 +105,11 @@ const Reading* PulseMonitor::push(double timestamp_s, const double* roi_mean,
   view.reference_channels = view.reference ? config_.channels : 0;
   view.motion = builder_.motion();
   view.motion_channels = 2;
-  if (config_.channels == 3) {  // the pulse-signature evidence of colour video
-    view.colour = builder_.traces();
-    view.colour_bgr = config_.bgr;
-  }
+  // The skin's traces: the surround's light is weighed against them, and on colour video they
+  // give the pulse signature.
+  view.skin = builder_.traces();
+  view.skin_channels = config_.channels;
+  view.skin_bgr = config_.bgr;
   const Analysis& a = analyzer_.analyze(view, config_.confidence);
   r.status = a.status;
   r.bpm = a.tracked.bpm;

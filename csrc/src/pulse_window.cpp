@@ -176,7 +176,7 @@ bool PulseWindowBuilder::build(double end_s, double window_s, double min_window_
   steps_removed_ =
       mono ? 0 : remove_steps(traces_.data(), m, c, known_.data(), traces_.data(), ws_);
   const double* skin = traces_.data();
-  if (has_reference_) {
+  if (has_reference_ && config_.remove_reference) {
     remove_reference(traces_.data(), reference_.data(), m, c, fs_hz_, config_.f_lo_hz,
                      config_.f_hi_hz, skin_.data(), ws_);
     skin = skin_.data();

@@ -1,6 +1,7 @@
 // rppg::PulseMonitor and its parts through the public headers: readings follow a synthetic
 // pulse, a trace without a pulse scores low, bad input is refused, and pushes that produce no
 // reading allocate nothing after construction (global operator new counter).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -149,6 +150,55 @@ void test_no_pulse_scores_low() {
             "/" + std::to_string(readings) + ")");
 }
 
+// The surround's light (Evidence::reference_share), through the monitor's pushes: `lamp` adds a
+// tinted 90 bpm flicker to skin and surround alike, `pulse` (72 bpm) changes the skin and the
+// surround a sixth as much (head motion with each beat), `nod_px` moves the head at the lamp's
+// rate. Returns the median share over the readings after warm-up.
+double median_surround_light(double lamp, double pulse, double nod_px) {
+  rppg::PulseMonitorConfig cfg;
+  cfg.confidence = pos_coefficients();
+  rppg::PulseMonitor mon(cfg);
+  rppg_demo::TraceGenerator gen;
+  gen.pulse_amplitude = pulse;
+  const double two_pi = 2.0 * std::acos(-1.0);
+  std::mt19937 rng(7);
+  std::normal_distribution<double> gauss(0.0, 0.05);
+  std::vector<double> shares;
+  for (int i = 0; i < 30 * 30; ++i) {
+    double rgb[3];
+    const double t = gen.next(rgb);
+    const double flicker = lamp * std::sin(two_pi * 1.5 * t);
+    const double tint[3] = {0.9, 1.3, 0.8};  // green-tinted: blood's own colour change
+    const double beat = pulse * std::sin(two_pi * 1.2 * t);
+    double ref[3];
+    for (int c = 0; c < 3; ++c) {
+      rgb[c] *= 1.0 + 0.004 * tint[c] * flicker;
+      ref[c] = (70.0 + 10.0 * c) * (1.0 + 0.004 * tint[c] * flicker - 0.0003 * beat) + gauss(rng);
+    }
+    rppg::FrameExtras extras;
+    extras.reference = ref;
+    extras.face_x_px = nod_px * std::sin(two_pi * 1.5 * t);
+    const rppg::Reading* r = mon.push(t, rgb, 3, extras);
+    if (r != nullptr && r->status != rppg::ReadingStatus::WarmingUp && t > 12.0) {
+      shares.push_back(r->evidence.reference_share);
+    }
+  }
+  expect(shares.size() > 10, "readings to judge the surround on");
+  std::sort(shares.begin(), shares.end());
+  return shares[shares.size() / 2];
+}
+
+void test_surround_light() {
+  const double lamp = median_surround_light(1.0, 0.0, 0.0);
+  const double pulse = median_surround_light(0.0, 1.0, 0.0);
+  const double nod = median_surround_light(1.0, 0.0, 2.0);
+  expect(lamp > 0.7, "a lamp on skin and surround alike is light (" + std::to_string(lamp) + ")");
+  expect(pulse < 0.25,
+         "a pulse the surround shows a sixth as strongly is not (" + std::to_string(pulse) + ")");
+  expect(nod < 0.3, "a surround moving with the head at the rate is motion, not light (" +
+                        std::to_string(nod) + ")");
+}
+
 void test_bad_input() {
   rppg::PulseMonitorConfig cfg;
   rppg::PulseMonitor mon(cfg);
@@ -294,6 +344,7 @@ void test_confidence_terms() {
 }  // namespace
 
 int main() {
+  test_surround_light();
   test_confidence_terms();
   test_follows_pulse_and_change();
   test_mono_transients_are_gaps();

@@ -99,11 +99,12 @@ class PulseAnalyzer:
         # The fitted form runs in C++; a subclass (someone's own model) is called below instead.
         core_model = model if type(model) is ConfidenceModel else ConfidenceModel()
         span = window.span_s
-        # The pulse-signature evidence: the skin's colour traces (BGR, the crops' order).
+        # The skin's traces (BGR, the crops' order, or one channel): the surround's light is
+        # weighed against them, and colour ones give the pulse signature.
         traces = window.traces
-        colour = (
+        skin = (
             np.ascontiguousarray(traces, np.float64)
-            if traces is not None and traces.ndim == 2 and traces.shape[1] == 3
+            if traces is not None and traces.ndim == 2 and traces.shape[1] in (1, 3)
             else None
         )
         r = self._impl.analyze(
@@ -118,7 +119,7 @@ class PulseAnalyzer:
             None
             if window.classical is None
             else np.ascontiguousarray(window.classical, np.float64),
-            colour,
+            skin,
             True,  # crops are BGR
         )
         (snr, ipr, face, moves, frac, edge, ref_share, harmonic, motion, classical, c_harmonic,

@@ -8,9 +8,12 @@ fitted per pulse method (:class:`ConfidenceModel`):
 * **Irrelevant power ratio** of the *un-detrended* pulse (Gideon & Stent 2021): the share of its
   power outside the heart-rate band. Motion and slow lighting changes put power there; a pulse
   does not. (Measured before detrending: the detrender removes exactly that drift.)
-* **Reference share**: how much of a non-skin region's in-band power lies at the reported rate
-  (:func:`rppg_sdk.illumination.reference_share`). A rate the background shows too is light
-  (flicker), not pulse.
+* **Reference share** (the surround's light): how much of the non-skin surround's in-band power
+  lies at the reported rate (:func:`rppg_sdk.illumination.reference_share`), times how strongly
+  the surround changes there against the skin (at most 1), times the part the head's own motion
+  does not explain (``1 - motion share``). A lamp changes skin and background by the same
+  fraction with the head still; a pulse changes the skin, and the surround only a fraction as
+  much (about a sixth on the real face video, through head motion with each beat).
 * **Face box re-alignments** inside the window (each is a step in the skin colour).
 * **Harmonic ratio**: the power at twice the rate over the power at the rate. A pulse has a
   second harmonic; a flicker or a codec's periodic artefact is a bare sinusoid.
@@ -91,8 +94,9 @@ class ConfidenceInputs:
     edge_distance_bpm
         Distance of the reported rate from the nearer edge of the heart-rate band.
     reference_share
-        Share of a non-skin region's in-band power at the reported rate, 0..1 (0 without a
-        reference region).
+        The surround's light at the reported rate, 0..1: the non-skin surround's in-band power
+        share at the rate x its relative change there against the skin's (at most 1) x
+        ``1 - motion_share`` (0 without a surround: a caller's boxes, whole-frame skin).
     harmonic_ratio
         Power around twice the reported rate over the power around it. A blood-volume pulse is
         no sinusoid (fast systolic rise, slow fall): its second harmonic holds a fifth to a half

@@ -123,11 +123,13 @@ class MonitorOptions:
         (every whole frame is skin: no face detection); see :class:`~rppg_sdk.roi.SkinRoi`.
     illumination_reference
         Classical methods on a tracked face: regress the light seen by the non-skin surround
-        of the face (background, hair) out of the skin traces, and lower the confidence of a
-        rate the surround shows too (:mod:`rppg_sdk.illumination`). Off by default: it removes
-        in-band tinted flicker on the semi-synthetic suite, but on the real face video the
-        surround and even the frame's corners carry the pulse rate (head motion with each beat,
-        the camera's processing), and the regression and the evidence then remove a true pulse.
+        of the face (background, hair) out of the skin traces (:mod:`rppg_sdk.illumination`).
+        Off by default: it removes in-band tinted flicker on the semi-synthetic suite, but on
+        the real face video the surround and even the frame's corners carry the pulse rate
+        (head motion with each beat, the camera's processing), and the regression then removes
+        a true pulse. The surround is measured either way on a tracked face: the confidence
+        weighs a rate it shows as strongly as the skin does, with the head still, as light
+        (``reading.evidence.reference_share``).
     drop_dark_frames
         Frames of an alternating illuminator (940 nm driver-monitoring cameras light every
         other frame): ``"auto"`` (default) drops the dark ones once the stream's brightness is

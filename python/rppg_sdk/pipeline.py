@@ -59,13 +59,16 @@ def build_pipeline(o: MonitorOptions) -> tuple[FramePipeline, Backend | None]:
             tracker = (
                 None
                 if o.face_source is FaceSource.CALLER
-                else FaceRoi(face_options, SkinRoi(o.skin_roi), reference=o.illumination_reference)
+                # The surround is always measured (the confidence's light evidence); whether it
+                # is also regressed out is the extractor's illumination_reference.
+                else FaceRoi(face_options, SkinRoi(o.skin_roi), reference=True)
             )
             roi = BoxedFaceRoi(face_options, tracker)
         ext = make_extractor(
             o.method, backend=backend, band_hz=o.band_hz, window_s=o.window_s, fps=o.fps,
             box_scale=o.face.box_scale, chunk_frames=o.model_chunk_frames,
             overlap_frames=o.model_overlap_frames, live=o.live,
+            remove_reference=o.illumination_reference,
         )  # fmt: skip
     except BaseException:
         if roi is not None:

@@ -36,6 +36,13 @@ struct Evidence {
   int box_moves = 0;
   double window_fraction = 1.0;
   double edge_distance_bpm = std::numeric_limits<double>::infinity();
+  // The light the face's non-skin surround (background, hair) shows at the rate, 0-1: the
+  // share of the surround's in-band power at the rate, times the surround's relative change
+  // there against the skin's (at most 1), times the share of it the head's own motion does not
+  // explain (1 - motion_share). A lamp's flicker changes skin and surround alike with the head
+  // still: near 1. A pulse changes the skin only; the surround shows its rate too (the head
+  // moves with each beat, the camera's processing) but a fraction as strongly: on the real face
+  // video about a sixth of the skin's change, 0.1 here. 0: no surround measured.
   double reference_share = 0.0;
   double harmonic_ratio = std::numeric_limits<double>::quiet_NaN();  // NaN: no evidence
   double motion_share = 0.0;

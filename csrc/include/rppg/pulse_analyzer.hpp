@@ -49,10 +49,12 @@ struct PulseWindowView {
   std::size_t motion_channels = 0;
   // Learned models: a classical pulse from the same skin, n samples on the same grid (or null).
   const double* classical = nullptr;
-  // Colour video: the skin's mean R, G, B (n x 3 rows, un-detrended; B, G, R when colour_bgr)
-  // on the same grid, for the pulse-signature evidence (or null).
-  const double* colour = nullptr;
-  bool colour_bgr = false;
+  // The skin's mean per channel on the same grid (n x skin_channels rows, un-detrended), or
+  // null: the surround's light is weighed against it (reference_share), and on colour video
+  // (3 channels: R, G, B, or B, G, R when skin_bgr) it gives the pulse signature.
+  const double* skin = nullptr;
+  std::size_t skin_channels = 0;
+  bool skin_bgr = false;
 };
 
 enum class ReadingStatus : int { WarmingUp = 0, Ok = 1, LowQuality = 2, NoFace = 3 };
@@ -88,6 +90,13 @@ class PulseAnalyzer {
   double harmonic_ratio(const double* pulse, std::size_t n, double fs_hz, double bpm);
   // Degrees between the colour change at `bpm` and a blood-volume pulse's (Evidence).
   double signature_deg(const double* colour, bool bgr, std::size_t n, double fs_hz, double bpm);
+  // Each channel's relative change (x / mean - 1) at `bpm` +- the SNR half-width: the root of
+  // its power there. `out`: channels values; false when a channel's mean is not positive.
+  bool relative_amplitudes(const double* x, std::size_t n, std::size_t channels, double fs_hz,
+                           double bpm, double* out);
+  // The surround's light at `bpm` (Evidence::reference_share).
+  double surround_light(const PulseWindowView& w, double bpm, double motion_share,
+                        const SpectralConfig& spectral);
 
   PulseAnalyzerConfig config_;
   HeartRateTracker tracker_;

@@ -50,6 +50,10 @@ struct PulseMonitorConfig {
   ConfidenceCoefficients confidence;
   double low_quality_confidence = 0.3;
   double waveform_s = 6.0;
+  /// Regress the pushed surround means out of the skin's (PulseWindowConfig::remove_reference).
+  /// Off, as MonitorOptions.illumination_reference: the surround then only informs the
+  /// confidence (Evidence::reference_share).
+  bool remove_reference = false;
 };
 
 void validate(const PulseMonitorConfig& config);

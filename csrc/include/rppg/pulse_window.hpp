@@ -38,6 +38,11 @@ struct PulseWindowConfig {
   double fps = 30.0;
   /// Sliding window of POS and CHROM.
   double method_window_s = 1.6;
+  /// Regress the surround's light (the pushed reference means) out of the skin traces before
+  /// the pulse method (rppg/illumination.hpp). Off: the reference is only resampled onto the
+  /// grid for the confidence's evidence. On real video the surround carries the pulse rate too
+  /// (head motion with each beat, the camera's processing) and the regression can remove it.
+  bool remove_reference = true;
 };
 
 /// Throws std::invalid_argument naming the bad field.

@@ -50,6 +50,7 @@ def make_extractor(
     chunk_frames: int = 128,
     overlap_frames: int = 32,
     live: bool = False,
+    remove_reference: bool = False,
 ) -> ClassicalExtractor | ModelExtractor:
     """The extractor for ``method`` (``Method.MODEL`` needs ``backend``).
 
@@ -65,6 +66,9 @@ def make_extractor(
         Classical: the face box enlargement (places the default face ellipse).
     chunk_frames, overlap_frames, live
         Models: see :class:`~rppg_sdk.extractors.model.ModelExtractor`.
+    remove_reference
+        Regress the surround's light out of the skin traces (classical pulses, and a model's
+        classical evidence); otherwise the surround only informs the confidence.
     """
     try:
         m = Method(method)
@@ -76,6 +80,9 @@ def make_extractor(
             raise ValueError("backend: Method.MODEL needs a backend")
         return ModelExtractor(
             backend, chunk_frames, overlap_frames, window_s=window_s, fps=fps, live=live,
-            band_hz=band_hz, box_scale=box_scale,
+            band_hz=band_hz, box_scale=box_scale, remove_reference=remove_reference,
         )  # fmt: skip
-    return ClassicalExtractor(m, band_hz=band_hz, window_s=window_s, box_scale=box_scale, fps=fps)
+    return ClassicalExtractor(
+        m, band_hz=band_hz, window_s=window_s, box_scale=box_scale, fps=fps,
+        remove_reference=remove_reference,
+    )  # fmt: skip

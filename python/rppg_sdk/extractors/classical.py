@@ -180,6 +180,10 @@ class ClassicalExtractor:
         The face tracker's box enlargement (places the default ellipse).
     fps
         Rate assumed when sample times give none.
+    remove_reference
+        Regress the surround's light (an observation's ``reference_weights``) out of the skin
+        traces before the method (:mod:`rppg_sdk.illumination`). Off: the surround is only
+        measured, for the confidence's ``reference_share``.
     """
 
     def __init__(
@@ -189,6 +193,7 @@ class ClassicalExtractor:
         window_s: float = 10.0,
         box_scale: float = 1.5,
         fps: float = 30.0,
+        remove_reference: bool = False,
     ) -> None:
         self.method = Method(method)
         if not self.method.is_classical:
@@ -197,6 +202,7 @@ class ClassicalExtractor:
         self.box_scale = float(box_scale)
         self.fps = float(fps)
         self.max_window_s = max(float(window_s), MIN_BUFFER_WINDOW_S)
+        self.remove_reference = bool(remove_reference)
         self._traces: Any = None  # the core's PulseWindowBuilder
         self._channels = 0
         self._weights: Float32Array | None = None
@@ -311,7 +317,7 @@ class ClassicalExtractor:
         self._channels = channels
         self._traces = _core.PulseWindowBuilder(
             float(self.band_hz[0]), float(self.band_hz[1]), m.value, channels, True,
-            self.max_window_s, self.fps,
+            self.max_window_s, self.fps, self.remove_reference,
         )  # fmt: skip
         self._anchor = None
 

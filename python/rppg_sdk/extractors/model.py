@@ -291,6 +291,9 @@ class ModelExtractor:
         :meth:`pulse_window` first waits for all chunks submitted so far.
     band_hz, box_scale
         Heart-rate band and the face tracker's box enlargement, for the classical evidence.
+    remove_reference
+        The classical evidence's skin traces have the surround's light regressed out
+        (``MonitorOptions.illumination_reference``).
     """
 
     def __init__(
@@ -303,6 +306,7 @@ class ModelExtractor:
         live: bool = False,
         band_hz: tuple[float, float] = dsp.DEFAULT_BAND_HZ,
         box_scale: float = 1.5,
+        remove_reference: bool = False,
     ) -> None:
         self.backend = backend
         self.chunk_frames = int(chunk_frames)
@@ -322,6 +326,7 @@ class ModelExtractor:
         # made at the first frame, when the channel count says POS or mono.
         self._band_hz, self._window_s, self._box_scale = band_hz, float(window_s), box_scale
         self._evidence: ClassicalExtractor | None = None
+        self._remove_reference = bool(remove_reference)
 
     @property
     def method_name(self) -> str:
@@ -340,8 +345,9 @@ class ModelExtractor:
             if self._evidence is not None:
                 self._evidence.close()
             self._evidence = ClassicalExtractor(
-                method, self._band_hz, self._window_s, self._box_scale, self.fps
-            )
+                method, self._band_hz, self._window_s, self._box_scale, self.fps,
+                remove_reference=self._remove_reference,
+            )  # fmt: skip
         self._evidence.push(obs, timestamp_s)
         want = int(self.backend.spec.channels)
         if crop.shape[2] == 1 and want == 3:
