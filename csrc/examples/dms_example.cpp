@@ -38,14 +38,14 @@ int main(int argc, char** argv) {
 
   rppg::PulseMonitorConfig config;  // 10 s windows, a reading every second, POS
   // The fitted POS confidence (python/rppg_sdk/confidence.json, "pos" -> "coefficients").
-  config.confidence.intercept = 4.0291;
-  config.confidence.snr_coef = 0.1518;
-  config.confidence.ipr_coef = -5.5837;
-  config.confidence.harmonic_coef = -4.1038;
-  config.confidence.signature_coef = -0.1021;
-  config.confidence.reference_coef = 0.0;  // not the header's hand-set defaults: 0 in the fit
+  config.confidence.intercept = 4.2102;
+  config.confidence.snr_coef = 0.2;
+  config.confidence.ipr_coef = -4.1499;
+  config.confidence.harmonic_coef = -2.3046;
+  config.confidence.signature_coef = -0.1011;
+  config.confidence.reference_coef = -5.2521;
   config.confidence.move_coef = 0.0;
-  config.confidence.motion_coef = 0.0;
+  config.confidence.motion_coef = -0.4144;
   rppg::PulseMonitor monitor(config);
 
   rppg::EventOptions event_options;

@@ -24,14 +24,14 @@ using rppg_test::expect_invalid;
 // The fitted POS coefficients (python/rppg_sdk/confidence.json).
 rppg::ConfidenceCoefficients pos_coefficients() {
   rppg::ConfidenceCoefficients c;
-  c.intercept = 4.0291;
-  c.snr_coef = 0.1518;
-  c.ipr_coef = -5.5837;
-  c.harmonic_coef = -4.1038;
-  c.signature_coef = -0.1021;
-  c.reference_coef = 0.0;  // not the header's hand-set defaults: 0 in the fit
+  c.intercept = 4.2102;
+  c.snr_coef = 0.2;
+  c.ipr_coef = -4.1499;
+  c.harmonic_coef = -2.3046;
+  c.signature_coef = -0.1011;
+  c.reference_coef = -5.2521;
   c.move_coef = 0.0;
-  c.motion_coef = 0.0;
+  c.motion_coef = -0.4144;
   return c;
 }
 
