@@ -38,7 +38,14 @@ from rppg_sdk.confidence import CALIBRATION_FILE, ConfidenceInputs, ConfidenceMo
 
 from evaluation.metrics import CONFIDENT, WITHIN_BPM, ReadingRecord, read_records
 
-__all__ = ["fit_method", "main", "reliability_summary", "reliability_table", "unique_readings"]
+__all__ = [
+    "fit_method",
+    "fitted_name",
+    "main",
+    "reliability_summary",
+    "reliability_table",
+    "unique_readings",
+]
 
 #: L2 penalty on the coefficients (not the intercept): a few hundred readings per method.
 RIDGE = 0.01
@@ -184,7 +191,7 @@ def unique_readings(records: Sequence[ReadingRecord]) -> list[ReadingRecord]:
     seen: set[tuple[str, str, str, str, str, float]] = set()
     out = []
     for r in records:
-        key = (r.set_name, r.split, r.condition, r.clip, _used(r), r.timestamp_s)
+        key = (r.set_name, r.split, r.condition, r.clip, fitted_name(r), r.timestamp_s)
         if r.method_used == "mono" and key in seen:
             continue
         seen.add(key)
@@ -192,8 +199,9 @@ def unique_readings(records: Sequence[ReadingRecord]) -> list[ReadingRecord]:
     return out
 
 
-def _used(r: ReadingRecord) -> str:
-    # Readings name the method that ran ("mono" for POS on grey video, the model's name).
+def fitted_name(r: ReadingRecord) -> str:
+    """The method a reading's fit goes under: the one that ran (``"mono"`` for POS on grey
+    video, a bundled model's name), or a model file's label."""
     return r.method if r.method_used == "model" else r.method_used
 
 
@@ -222,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     by: dict[tuple[str, str], list[ReadingRecord]] = defaultdict(list)
     for r in records:
-        by[(_used(r), r.split)].append(r)
+        by[(fitted_name(r), r.split)].append(r)
     methods = sorted({m for m, split in by if split == "tune" and (only is None or m in only)})
     missing = sorted((only or set()) - set(methods))
     if missing:

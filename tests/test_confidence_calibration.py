@@ -177,3 +177,30 @@ def test_refitting_some_methods_keeps_the_others_and_names_missing_ones(tmp_path
     assert methods["physnet_nir"]["fitted_on_readings"] == 60
     with pytest.raises(SystemExit):
         main(["--readings", str(tmp_path / "nir.csv"), "--out", str(out), "--methods", "mono"])
+
+
+@pytest.mark.slow
+def test_refitting_the_one_channel_methods_gives_the_shipped_coefficients() -> None:
+    """mono and physnet_nir are fitted on one-channel readings: the suite's grey clips and the
+    cabin scenes with their no-pulse controls (tune parts; ~5 min on 2 cores, cached renders)."""
+    from evaluation.cabin import cabin_scenes, measure_scene, records_of
+    from evaluation.calibrate import fit_method, fitted_name, unique_readings
+    from evaluation.run import measure_suite
+    from evaluation.suite import suite_clips
+
+    root = Path(__file__).resolve().parents[1]
+    clips = suite_clips(("tune",), ("grey_nir",))
+    suite = measure_suite(clips, ("pos", "physnet_nir"), root / "cache" / "evaluation", workers=2)
+    shipped = _shipped()["methods"]
+    for used, method, model in (("mono", "pos", None), ("physnet_nir", "model", "physnet_nir")):
+        scenes = cabin_scenes(["tune"], no_pulse=True)
+        cache = root / "cache" / "evaluation" / "cabin"
+        cabin = records_of([measure_scene(*s, cache, method, model) for s in scenes])
+        own = [r for r in unique_readings(suite + cabin) if fitted_name(r) == used]
+        assert shipped[used]["fitted_on"]["sets"] == {
+            "cabin": sum(r.set_name == "cabin" for r in own),
+            "suite": sum(r.set_name == "suite" for r in own),
+        }
+        refit = fit_method(own).as_dict()
+        for key, value in shipped[used]["coefficients"].items():
+            assert math.isclose(refit[key], value, rel_tol=0.1, abs_tol=0.05), (used, key)
