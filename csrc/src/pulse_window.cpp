@@ -175,6 +175,12 @@ bool PulseWindowBuilder::build(double end_s, double window_s, double min_window_
   // head turn or a hand on either side of it in the trace).
   steps_removed_ =
       mono ? 0 : remove_steps(traces_.data(), m, c, known_.data(), traces_.data(), ws_);
+  // The surround sees the same exposure and white-balance steps as the skin, and a re-aligned
+  // box moves it: taken out the same way (for mono too: its gaps are the skin's alone), or a
+  // step's broadband power hides a lamp's line from the evidence and steers the regression.
+  if (has_reference_) {
+    remove_steps(reference_.data(), m, c, known_.data(), reference_.data(), ws_);
+  }
   const double* skin = traces_.data();
   if (has_reference_ && config_.remove_reference) {
     remove_reference(traces_.data(), reference_.data(), m, c, fs_hz_, config_.f_lo_hz,
