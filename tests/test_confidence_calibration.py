@@ -20,7 +20,7 @@ from rppg_sdk.confidence import (
     calibration_report,
 )
 
-SHIPPED_METHODS = ("pos", "chrom", "green", "mono", "physnet", "autohr")
+SHIPPED_METHODS = ("pos", "chrom", "green", "mono", "physnet", "autohr", "physnet_nir")
 
 
 def _shipped() -> dict:
@@ -51,7 +51,7 @@ def test_fitted_models_rank_evidence_the_physical_way() -> None:
         assert m(ConfidenceInputs(snr_db=-10.0, irrelevant_power_ratio=0.6)) < 0.3, method
     for method in ("pos", "chrom", "green", "mono"):
         assert calibrated_model(method).snr_coef > 0, method
-    for method in ("physnet", "autohr"):
+    for method in ("physnet", "autohr", "physnet_nir"):
         m = calibrated_model(method)
         assert m.classical_coef > 0 and m.classical_harmonic_coef < 0, method
         seen = {"snr_db": 8.0, "irrelevant_power_ratio": 0.1, "classical_harmonic_ratio": 0.1}

@@ -95,3 +95,36 @@ def test_known_steps_are_removed_even_when_small() -> None:
     assert n >= 1
     with pytest.raises(ValueError, match="known_steps: expected 300 flags, got 3"):
         remove_steps(x, [True, False, True])
+
+
+def _chain_reading(skin: np.ndarray, ref: np.ndarray, remove: bool):  # type: ignore[no-untyped-def]
+    """The monitor's classical chain on pushed means: the extractor (the surround regressed out
+    or only measured) and the analysis with POS's fitted confidence."""
+    from rppg_sdk.analysis import PulseAnalyzer  # noqa: PLC0415
+    from rppg_sdk.extractors import Method  # noqa: PLC0415
+    from rppg_sdk.extractors.classical import ClassicalExtractor  # noqa: PLC0415
+    from rppg_sdk.tracking import TrackerOptions  # noqa: PLC0415
+
+    ext = ClassicalExtractor(Method.POS, window_s=10.0, remove_reference=remove)
+    for i in range(N):
+        ext.push_means(i / FS, skin[i], ref[i])
+    window = ext.pulse_window((N - 1) / FS, 10.0, 5.0)
+    analyzer = PulseAnalyzer((0.7, 4.0), 10.0, TrackerOptions(), None, 0.3, 6.0)
+    return analyzer.analyze(window, (N - 1) / FS, None, "pos", 3)
+
+
+@pytest.mark.parametrize("seed", [1, 4, 8, 10])
+def test_the_surround_is_regressed_out_only_when_asked(seed: int) -> None:
+    """A lamp at 126 bpm, stronger than the 72 bpm pulse, on skin and surround (tints under
+    which POS keeps the lamp: about a third of the seeds). Measured only (the default), the
+    reading follows the lamp and the surround's light keeps its confidence low; regressed out
+    (``illumination_reference=True``), the pulse is read."""
+    skin, ref = _scene(seed, 72.0, 2.1, amp=0.006)
+    measured = _chain_reading(skin, ref, remove=False)
+    assert measured.evidence is not None and measured.bpm is not None
+    assert abs(measured.bpm - 126.0) < 3.0
+    assert measured.evidence.reference_share > 0.5
+    assert measured.confidence < 0.3
+    removed = _chain_reading(skin, ref, remove=True)
+    assert removed.bpm is not None and abs(removed.bpm - 72.0) < 3.0
+    assert removed.evidence is not None and removed.evidence.reference_share < 0.1

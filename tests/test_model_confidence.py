@@ -39,6 +39,18 @@ FLICKER_NO_PULSE = SyntheticClipSpec(
     **COMMON,  # type: ignore[arg-type]
 )
 
+#: A lamp whose flicker is tinted green like blood's own colour change (its pulse signature looks
+#: like a pulse's) at 90 bpm, on a still face with no pulse: only the background, which the lamp
+#: changes as strongly as the skin, says it is light.
+GREEN_LAMP_NO_PULSE = SyntheticClipSpec(
+    pulse=False,
+    flicker_hz=1.5,
+    flicker_amplitude=0.005,
+    flicker_tint_bgr=(0.8, 1.3, 0.9),
+    seed=23,
+    **COMMON,  # type: ignore[arg-type]
+)
+
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -46,6 +58,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "pulse": render_to_file(PULSE, d / "pulse.mp4"),
         "flicker_no_pulse": render_to_file(FLICKER_NO_PULSE, d / "flicker.mp4"),
+        "green_lamp_no_pulse": render_to_file(GREEN_LAMP_NO_PULSE, d / "green_lamp.mp4"),
     }
 
 
@@ -84,3 +97,21 @@ def test_a_true_pulse_keeps_its_confidence(clips: dict[str, Path], method: str) 
 def test_classical_methods_do_not_measure_the_cross_check(clips: dict[str, Path]) -> None:
     readings = _readings(clips["pulse"], "pos")
     assert readings and all(math.isnan(r.evidence.classical_share) for r in readings)
+
+
+@pytest.mark.parametrize("method", ["pos", "physnet", "autohr"])
+def test_a_lamp_the_background_shows_as_strongly_is_light(
+    clips: dict[str, Path], method: str
+) -> None:
+    """The surround's light: a rate the background changes by as much as the skin, with the head
+    still, is a lamp's. Every method (a model's classical companion measures the surround too)
+    keeps its confidence low on it, while the pulse clip's surround shows little."""
+    readings = _readings(clips["green_lamp_no_pulse"], method)
+    assert readings, "the monitor gave no heart rate to judge"
+    light = float(np.median([r.evidence.reference_share for r in readings]))
+    assert light > 0.5, f"{method}: the lamp's surround light is only {light:.2f}"
+    worst = max(r.confidence for r in readings)
+    assert worst < 0.3, f"{method}: confidence up to {worst:.2f} under a lamp, with no pulse"
+    pulse = _readings(clips["pulse"], method)
+    pulse_light = float(np.median([r.evidence.reference_share for r in pulse]))
+    assert pulse_light < 0.25, f"{method}: a true pulse's surround light is {pulse_light:.2f}"

@@ -38,14 +38,14 @@ int main(int argc, char** argv) {
 
   rppg::PulseMonitorConfig config;  // 10 s windows, a reading every second, POS
   // The fitted POS confidence (python/rppg_sdk/confidence.json, "pos" -> "coefficients").
-  config.confidence.intercept = 4.2102;
-  config.confidence.snr_coef = 0.2;
-  config.confidence.ipr_coef = -4.1499;
-  config.confidence.harmonic_coef = -2.3046;
-  config.confidence.signature_coef = -0.1011;
-  config.confidence.reference_coef = -5.2521;
+  config.confidence.intercept = 4.1426;
+  config.confidence.snr_coef = 0.1976;
+  config.confidence.ipr_coef = -4.1884;
+  config.confidence.harmonic_coef = -2.3707;
+  config.confidence.signature_coef = -0.098;
+  config.confidence.reference_coef = -5.3079;
   config.confidence.move_coef = 0.0;
-  config.confidence.motion_coef = -0.4144;
+  config.confidence.motion_coef = -0.4337;
   rppg::PulseMonitor monitor(config);
 
   rppg::EventOptions event_options;

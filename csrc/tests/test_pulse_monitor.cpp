@@ -24,14 +24,14 @@ using rppg_test::expect_invalid;
 // The fitted POS coefficients (python/rppg_sdk/confidence.json).
 rppg::ConfidenceCoefficients pos_coefficients() {
   rppg::ConfidenceCoefficients c;
-  c.intercept = 4.2102;
-  c.snr_coef = 0.2;
-  c.ipr_coef = -4.1499;
-  c.harmonic_coef = -2.3046;
-  c.signature_coef = -0.1011;
-  c.reference_coef = -5.2521;
+  c.intercept = 4.1426;
+  c.snr_coef = 0.1976;
+  c.ipr_coef = -4.1884;
+  c.harmonic_coef = -2.3707;
+  c.signature_coef = -0.098;
+  c.reference_coef = -5.3079;
   c.move_coef = 0.0;
-  c.motion_coef = -0.4144;
+  c.motion_coef = -0.4337;
   return c;
 }
 
