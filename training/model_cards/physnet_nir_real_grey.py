@@ -9,6 +9,10 @@ median reading, and the mean / max confidence.
 
     python training/model_cards/physnet_nir_real_grey.py --methods pos,physnet_nir
     python training/model_cards/physnet_nir_real_grey.py --sets skin_patches --max-videos 9
+
+``--readings PATH`` also writes every reading as :class:`evaluation.metrics.ReadingRecord` s
+(set ``<set>_grey``, split ``real``): ``python -m evaluation.calibrate`` reports the one-channel
+methods' confidence on them (``reliability_real``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +29,10 @@ import numpy as np
 def grey_readings(path: str, method: str, skin_roi: str) -> list[tuple[float, float]]:
     """``(bpm, confidence)`` of every reading with a heart rate on the grey version of
     ``path``."""
+    return [(float(r.bpm), float(r.confidence)) for r in _grey_readings(path, method, skin_roi)]
+
+
+def _grey_readings(path: str, method: str, skin_roi: str) -> list[Any]:
     import cv2  # noqa: PLC0415
     from rppg_sdk import HeartRateMonitor, MonitorOptions  # noqa: PLC0415
 
@@ -42,7 +52,7 @@ def grey_readings(path: str, method: str, skin_roi: str) -> list[tuple[float, fl
             r = monitor.process(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), k / fps)
             k += 1
             if r is not None and r.bpm is not None:
-                out.append((float(r.bpm), float(r.confidence)))
+                out.append(r)
     cap.release()
     return out
 
@@ -52,10 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--methods", default="pos,physnet_nir", help="pos runs mono on grey video")
     p.add_argument("--sets", default="face_video,skin_patches")
     p.add_argument("--max-videos", type=int, default=0, help="per set (0: all)")
+    p.add_argument("--readings", type=Path, default=None, help="write ReadingRecords (CSV)")
     args = p.parse_args(argv)
     from tqdm import tqdm  # noqa: PLC0415
 
+    from evaluation.metrics import ReadingRecord, write_records  # noqa: PLC0415
     from evaluation.real import real_videos  # noqa: PLC0415
+    from evaluation.run import _record, method_label  # noqa: PLC0415
 
     sets = [s for s in args.sets.split(",") if s]
     methods = [m for m in args.methods.split(",") if m]
@@ -64,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mean conf | max conf |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    records: list[ReadingRecord] = []
     for set_name in sets:
         videos = [v for v in real_videos() if v.set_name == set_name]
         if args.max_videos:
@@ -71,7 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for method in methods:
             errs, medians, confs = [], [], []
             for v in tqdm(videos, desc=f"{set_name} {method}", leave=False):
-                rs = grey_readings(str(v.path), method, v.skin_roi)
+                readings = _grey_readings(str(v.path), method, v.skin_roi)
+                label = method_label(method)
+                records += [
+                    _record(f"{set_name}_grey", set_name, v.name, "real", label, r, v.truth_bpm)
+                    for r in readings
+                ]
+                rs = [(float(r.bpm), float(r.confidence)) for r in readings]
                 if not rs:
                     continue
                 bpm = np.array([b for b, _ in rs])
@@ -86,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{np.mean(errs):.2f} | {np.mean(medians):.2f} | {np.mean(confs):.2f} | "
                 f"{np.max(confs):.2f} |"
             )
+    if args.readings is not None:
+        write_records(args.readings, records)
+        print(f"readings: {args.readings}")
     return 0
 
 
