@@ -29,27 +29,28 @@ COMMON = {
 }
 #: A face with a pulse under steady light.
 PULSE = SyntheticClipSpec(heart_rate_bpm=84.0, seed=21, **COMMON)  # type: ignore[arg-type]
-#: The same kind of face with no pulse, lit by a lamp whose tinted flicker lies in the band.
-FLICKER_NO_PULSE = SyntheticClipSpec(
-    pulse=False,
-    flicker_hz=1.6,
-    flicker_amplitude=0.005,
-    flicker_tint_bgr=(0.6, 1.1, 1.3),
-    seed=22,
-    **COMMON,  # type: ignore[arg-type]
-)
 
-#: A lamp whose flicker is tinted green like blood's own colour change (its pulse signature looks
-#: like a pulse's) at 90 bpm, on a still face with no pulse: only the background, which the lamp
-#: changes as strongly as the skin, says it is light.
-GREEN_LAMP_NO_PULSE = SyntheticClipSpec(
-    pulse=False,
-    flicker_hz=1.5,
-    flicker_amplitude=0.005,
-    flicker_tint_bgr=(0.8, 1.3, 0.9),
-    seed=23,
-    **COMMON,  # type: ignore[arg-type]
-)
+
+def _lamp_no_pulse(
+    flicker_hz: float, tint_bgr: tuple[float, float, float], seed: int
+) -> SyntheticClipSpec:
+    """The same kind of face with no pulse, lit by a lamp whose tinted flicker lies in the band
+    (on the background too)."""
+    return SyntheticClipSpec(
+        pulse=False,
+        flicker_hz=flicker_hz,
+        flicker_amplitude=0.005,
+        flicker_tint_bgr=tint_bgr,
+        seed=seed,
+        **COMMON,  # type: ignore[arg-type]
+    )
+
+
+FLICKER_NO_PULSE = _lamp_no_pulse(1.6, (0.6, 1.1, 1.3), 22)
+#: A lamp tinted green like blood's own colour change (its pulse signature looks like a
+#: pulse's) at 90 bpm, on a still face: only the background, which the lamp changes as strongly
+#: as the skin, says it is light.
+GREEN_LAMP_NO_PULSE = _lamp_no_pulse(1.5, (0.8, 1.3, 0.9), 23)
 
 
 @pytest.fixture(scope="module")
