@@ -105,15 +105,10 @@ bool PulseAnalyzer::relative_amplitudes(const double* x, std::size_t n, std::siz
   return true;
 }
 
-double PulseAnalyzer::signature_deg(const double* colour, bool bgr, std::size_t n, double fs,
-                                    double bpm) {
+double PulseAnalyzer::signature_deg(const double* col, bool bgr) {
   // The PBV signature (normalised R, G, B amplitudes of a pulse under white light).
   constexpr double kPbv[3] = {0.33, 0.77, 0.53};
   const double norm = std::sqrt(kPbv[0] * kPbv[0] + kPbv[1] * kPbv[1] + kPbv[2] * kPbv[2]);
-  double col[3] = {0.0, 0.0, 0.0};
-  if (!relative_amplitudes(colour, n, 3, fs, bpm, col)) {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
   const double amp[3] = {bgr ? col[2] : col[0], col[1], bgr ? col[0] : col[2]};
   const double len = std::sqrt(amp[0] * amp[0] + amp[1] * amp[1] + amp[2] * amp[2]);
   if (!(len > 0.0)) return std::numeric_limits<double>::quiet_NaN();
@@ -122,6 +117,7 @@ double PulseAnalyzer::signature_deg(const double* colour, bool bgr, std::size_t 
 }
 
 double PulseAnalyzer::surround_light(const PulseWindowView& w, double bpm, double motion_share,
+                                     const double* skin_amplitude,
                                      const SpectralConfig& spectral) {
   if (w.reference == nullptr) return 0.0;
   // How narrowly the surround changes at the rate: a lamp's flicker is one line, the edges of a
@@ -132,14 +128,13 @@ double PulseAnalyzer::surround_light(const PulseWindowView& w, double bpm, doubl
   // changes the skin, and the surround only by what the head's beat-by-beat motion and the
   // camera carry into it. Without the skin's traces the strength is taken as the skin's.
   double strength = 1.0;
-  if (w.skin != nullptr && w.skin_channels == w.reference_channels && w.skin_channels <= 3) {
-    double ref[3] = {0.0, 0.0, 0.0}, skin[3] = {0.0, 0.0, 0.0};
-    if (relative_amplitudes(w.reference, w.n, w.reference_channels, w.fs_hz, bpm, ref) &&
-        relative_amplitudes(w.skin, w.n, w.skin_channels, w.fs_hz, bpm, skin)) {
+  if (skin_amplitude != nullptr && w.skin_channels == w.reference_channels) {
+    double ref[3] = {0.0, 0.0, 0.0};
+    if (relative_amplitudes(w.reference, w.n, w.reference_channels, w.fs_hz, bpm, ref)) {
       double r2 = 0.0, s2 = 0.0;
       for (std::size_t j = 0; j < w.skin_channels; ++j) {
         r2 += ref[j] * ref[j];
-        s2 += skin[j] * skin[j];
+        s2 += skin_amplitude[j] * skin_amplitude[j];
       }
       strength = s2 > 0.0 ? std::min(1.0, std::sqrt(r2 / s2)) : 1.0;
     }
@@ -178,7 +173,14 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
       w.motion == nullptr
           ? 0.0
           : power_share_at(w.motion, w.n, w.motion_channels, bpm, spectral, false, ws_);
-  e.reference_share = surround_light(w, bpm, e.motion_share, spectral);
+  // The skin's relative change at the rate, per channel, once: the surround's light is weighed
+  // against it, and on colour video it gives the pulse signature.
+  double skin_amplitude[3] = {0.0, 0.0, 0.0};
+  const bool have_skin =
+      w.skin != nullptr && w.skin_channels >= 1 && w.skin_channels <= 3 &&
+      relative_amplitudes(w.skin, w.n, w.skin_channels, w.fs_hz, bpm, skin_amplitude);
+  e.reference_share =
+      surround_light(w, bpm, e.motion_share, have_skin ? skin_amplitude : nullptr, spectral);
   e.classical_share =
       w.classical == nullptr
           ? std::numeric_limits<double>::quiet_NaN()
@@ -186,9 +188,9 @@ const Analysis& PulseAnalyzer::analyze(const PulseWindowView& w,
   e.classical_harmonic_ratio = w.classical == nullptr
                                    ? std::numeric_limits<double>::quiet_NaN()
                                    : harmonic_ratio(w.classical, w.n, w.fs_hz, bpm);
-  e.signature_deg = w.skin == nullptr || w.skin_channels != 3
-                        ? std::numeric_limits<double>::quiet_NaN()
-                        : signature_deg(w.skin, w.skin_bgr, w.n, w.fs_hz, bpm);
+  e.signature_deg = have_skin && w.skin_channels == 3
+                        ? signature_deg(skin_amplitude, w.skin_bgr)
+                        : std::numeric_limits<double>::quiet_NaN();
   r.confidence = confidence(e, coefficients);
   r.status = r.confidence >= c.low_quality_confidence ? ReadingStatus::Ok
                                                       : ReadingStatus::LowQuality;

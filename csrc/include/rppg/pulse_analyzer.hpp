@@ -89,14 +89,17 @@ class PulseAnalyzer {
  private:
   double harmonic_ratio(const double* pulse, std::size_t n, double fs_hz, double bpm);
   // Degrees between the colour change at `bpm` and a blood-volume pulse's (Evidence).
-  double signature_deg(const double* colour, bool bgr, std::size_t n, double fs_hz, double bpm);
+  // `amplitude`: the colour channels' relative change at the rate (relative_amplitudes), in R, G,
+  // B order, or B, G, R when `bgr`.
+  static double signature_deg(const double* amplitude, bool bgr);
   // Each channel's relative change (x / mean - 1) at `bpm` +- the SNR half-width: the root of
   // its power there. `out`: channels values; false when a channel's mean is not positive.
   bool relative_amplitudes(const double* x, std::size_t n, std::size_t channels, double fs_hz,
                            double bpm, double* out);
-  // The surround's light at `bpm` (Evidence::reference_share).
+  // The surround's light at `bpm` (Evidence::reference_share). `skin_amplitude`: the skin's
+  // relative_amplitudes (w.skin_channels values), or null: its strength taken as the skin's.
   double surround_light(const PulseWindowView& w, double bpm, double motion_share,
-                        const SpectralConfig& spectral);
+                        const double* skin_amplitude, const SpectralConfig& spectral);
 
   PulseAnalyzerConfig config_;
   HeartRateTracker tracker_;
